@@ -6,6 +6,7 @@ NumPy and MXNet arrays alike.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -62,7 +63,8 @@ class TrainingPlot:
     """Curves of train loss, train accuracy and test accuracy against epochs, updated in place.
 
     In Jupyter one figure is displayed and redrawn at every :meth:`add` (the output cell keeps a
-    single, final picture). Elsewhere it draws nothing: the training loop prints progress lines.
+    single, final picture). Elsewhere it draws nothing; the training loop prints a line per epoch
+    either way.
     """
 
     series = ("train loss", "train acc", "test acc")
@@ -103,7 +105,9 @@ class TrainingPlot:
         ax.legend(loc="upper right", fontsize=8)
         if self.title:
             ax.set_title(self.title, fontsize=10)
-        self.fig.tight_layout()
+        with warnings.catch_warnings():  # redrawing re-runs the layout, which matplotlib reports
+            warnings.simplefilter("ignore", UserWarning)
+            self.fig.tight_layout()
         if self._handle is None:
             self._handle = display(self.fig, display_id=True)
         else:

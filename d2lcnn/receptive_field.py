@@ -59,13 +59,11 @@ def _as_geometry(layer) -> LayerGeometry:
         return layer
     if isinstance(layer, int):
         return LayerGeometry(layer)
-    try:
-        return LayerGeometry(*layer)
-    except TypeError:
-        raise TypeError(
-            f"a layer must be a LayerGeometry or (kernel, stride[, padding[, dilation]]), "
-            f"got {layer!r}"
-        ) from None
+    if isinstance(layer, Sequence) and 1 <= len(layer) <= 4:
+        return LayerGeometry(*(int(v) for v in layer))
+    raise TypeError(
+        f"a layer must be a LayerGeometry or (kernel, stride[, padding[, dilation]]), got {layer!r}"
+    )
 
 
 def receptive_field(layers: Iterable) -> int:

@@ -1,0 +1,57 @@
+# One entry point for learners, teachers and CI. Everything runs in a local virtual environment
+# (.venv) made with Python 3.11; `make setup` is implied by every other target.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The environment is rebuilt whenever the dependency list changes.
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# EXTRAS=dev,gpu installs the GPU build of MXNet (see README, section GPU).
+EXTRAS ?= dev
+NOTEBOOKS ?= notebooks/*.ipynb
+
+.PHONY: setup lab notebooks test lint unit nbval benchmark doctor clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 is needed (MXNet 1.9.1), found {sys.version.split()[0]}: set PYTHON=/path/to/python3.11"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+## Open the series in JupyterLab.
+lab: setup
+	$(BIN)/jupyter lab notebooks/00_getting_started.ipynb
+
+## Execute every notebook headless, in place (the committed outputs come from this).
+notebooks: setup
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=-1 \
+		$(NOTEBOOKS)
+
+## Lint, unit tests and every notebook under nbval, in quick mode (what CI runs).
+test: setup
+	$(BIN)/ruff check .
+	D2LCNN_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest tests notebooks \
+		--nbval-lax --nbval-current-env -p no:cacheprovider
+
+lint: setup
+	$(BIN)/ruff check .
+
+unit: setup
+	$(BIN)/python -m pytest tests
+
+nbval: setup
+	D2LCNN_QUICK=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env $(NOTEBOOKS)
+
+## Speed of the data pipeline and training loop against d2l's (see benchmarks/README.md).
+benchmark: setup
+	$(BIN)/python -m benchmarks.run
+
+## What this machine can use: CPU, GPUs, CUDA libraries.
+doctor: setup
+	$(BIN)/python -m d2lcnn.doctor
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,268 @@
+"""The data module on the real Fashion-MNIST and MNIST files (../shared/data or D2LCNN_DATA_DIR)."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import shutil
+import urllib.error
+
+import numpy as onp
+import pytest
+
+from d2lcnn import config, data
+
+
+@pytest.fixture()
+def isolated(monkeypatch, tmp_path):
+    """No data anywhere: empty D2LCNN_DATA_DIR and MXNet cache, no system folder."""
+    monkeypatch.setenv("D2LCNN_DATA_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("MXNET_HOME", str(tmp_path / "mxnet"))
+    for name, spec in data.DATASETS.items():
+        monkeypatch.setitem(data.DATASETS, name, _without_system_dirs(spec))
+    return tmp_path
+
+
+def _without_system_dirs(spec):
+    from dataclasses import replace
+
+    return replace(spec, system_dirs=())
+
+
+def _offline(monkeypatch):
+    def refuse(url, timeout=None):
+        raise urllib.error.URLError("network is unreachable (test)")
+
+    monkeypatch.setattr(data.urllib.request, "urlopen", refuse)
+
+
+# --- IDX parsing ------------------------------------------------------------------------------
+
+
+def test_read_idx_real_files(data_dir):
+    images = data.read_idx(data_dir / "fashion-mnist" / "t10k-images-idx3-ubyte.gz", data.IMAGE_MAGIC)
+    labels = data.read_idx(data_dir / "fashion-mnist" / "t10k-labels-idx1-ubyte.gz", data.LABEL_MAGIC)
+    assert images.shape == (10000, 28, 28) and images.dtype == onp.uint8
+    assert labels.shape == (10000,) and set(onp.unique(labels)) == set(range(10))
+    assert onp.bincount(labels).tolist() == [1000] * 10
+
+
+def test_read_idx_uncompressed(data_dir, tmp_path):
+    raw = gzip.decompress((data_dir / "mnist" / "t10k-labels-idx1-ubyte.gz").read_bytes())
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(raw)
+    labels = data.read_idx(tmp_path / "t10k-labels-idx1-ubyte")
+    assert labels[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+
+
+def _rewrite(data_dir, tmp_path, change):
+    """A copy of the real test-labels file with its decompressed bytes changed by ``change``."""
+    raw = bytearray(gzip.decompress((data_dir / "fashion-mnist" / "t10k-labels-idx1-ubyte.gz").read_bytes()))
+    path = tmp_path / "t10k-labels-idx1-ubyte.gz"
+    path.write_bytes(gzip.compress(bytes(change(raw))))
+    return path
+
+
+def test_corrupt_magic_is_rejected(data_dir, tmp_path):
+    def corrupt(raw):
+        raw[0:4] = (1234).to_bytes(4, "big")
+        return raw
+
+    path = _rewrite(data_dir, tmp_path, corrupt)
+    with pytest.raises(data.IDXFormatError, match=r"t10k-labels-idx1-ubyte\.gz: bad magic number 1234"):
+        data.read_idx(path)
+
+
+def test_images_file_given_as_labels_is_rejected(data_dir):
+    with pytest.raises(data.IDXFormatError, match="magic number 2051, expected 2049"):
+        data.read_idx(data_dir / "fashion-mnist" / "t10k-images-idx3-ubyte.gz", data.LABEL_MAGIC)
+
+
+def test_truncated_file_is_rejected(data_dir, tmp_path):
+    path = _rewrite(data_dir, tmp_path, lambda raw: raw[:-100])
+    with pytest.raises(data.IDXFormatError, match=r"t10k-labels-idx1-ubyte\.gz: truncated: header says "
+                                                  r"10000 = 10,000 bytes of data, the file holds 9,900"):
+        data.read_idx(path)
+
+
+def test_trailing_bytes_are_rejected(data_dir, tmp_path):
+    path = _rewrite(data_dir, tmp_path, lambda raw: raw + b"\0" * 7)
+    with pytest.raises(data.IDXFormatError, match="has trailing bytes"):
+        data.read_idx(path)
+
+
+def test_truncated_gzip_is_rejected(data_dir, tmp_path):
+    source = (data_dir / "fashion-mnist" / "t10k-images-idx3-ubyte.gz").read_bytes()
+    path = tmp_path / "t10k-images-idx3-ubyte.gz"
+    path.write_bytes(source[: len(source) // 2])
+    with pytest.raises(data.IDXFormatError, match="corrupt or truncated"):
+        data.read_idx(path)
+
+
+def test_corrupt_file_in_a_data_folder_names_the_file(data_dir, tmp_path, monkeypatch):
+    folder = tmp_path / "fashion-mnist"
+    shutil.copytree(data_dir / "fashion-mnist", folder)
+    good = gzip.decompress((folder / "t10k-images-idx3-ubyte.gz").read_bytes())
+    (folder / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(good[:-784]))  # one image short
+    with pytest.raises(data.IDXFormatError, match=r"t10k-images-idx3-ubyte\.gz: truncated"):
+        data.load_arrays("fashion-mnist", "test", root=folder)
+
+
+def test_mismatched_files_are_rejected(data_dir, tmp_path):
+    folder = tmp_path / "mixed"
+    shutil.copytree(data_dir / "fashion-mnist", folder)
+    shutil.copy(data_dir / "fashion-mnist" / "train-labels-idx1-ubyte.gz",
+                folder / "t10k-labels-idx1-ubyte.gz")
+    with pytest.raises(data.IDXFormatError, match="do not belong together"):
+        data.load_arrays("fashion-mnist", "test", root=folder)
+
+
+# --- finding and downloading --------------------------------------------------------------------
+
+
+def test_search_order_root_then_env(data_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("D2LCNN_DATA_DIR", str(tmp_path / "env"))
+    dirs = data.candidate_dirs("fashion-mnist", root=data_dir)
+    assert dirs[:4] == [data_dir, data_dir / "fashion-mnist", tmp_path / "env" / "fashion-mnist",
+                        tmp_path / "env"]
+    assert dirs[4].parts[-2:] == ("datasets", "fashion-mnist")
+    assert dirs[5].as_posix() == "/usr/share/datasets/fashion-mnist"
+    found = data.find_files("fashion-mnist", root=data_dir)
+    assert found["train-images-idx3-ubyte.gz"].parent == data_dir / "fashion-mnist"
+
+
+def test_offline_without_files_gives_one_clear_error(isolated, monkeypatch):
+    _offline(monkeypatch)
+    with pytest.raises(data.DataNotFoundError) as info:
+        data.load_fashion_mnist(256)
+    message = str(info.value)
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                 "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        assert name in message
+    assert str(isolated / "empty" / "fashion-mnist") in message
+    assert "D2LCNN_DATA_DIR" in message and "network is unreachable" in message
+    assert "apt install dataset-fashion-mnist" in message
+    cache = isolated / "mxnet" / "datasets" / "fashion-mnist"
+    assert not cache.exists() or not any(cache.iterdir()), "a failed download left files behind"
+
+
+class _Response(io.BytesIO):
+    def __init__(self, payload: bytes):
+        super().__init__(payload)
+        self.headers = {"Content-Length": str(len(payload))}
+
+
+def test_download_checks_md5_and_writes_atomically(data_dir, isolated, monkeypatch):
+    """The real archives, served by a stand-in for the mirror, land in the cache and load."""
+    served = []
+
+    def serve(url, timeout=None):
+        name = url.rsplit("/", 1)[1]
+        served.append(name)
+        return _Response((data_dir / "fashion-mnist" / name).read_bytes())
+
+    monkeypatch.setattr(data.urllib.request, "urlopen", serve)
+    images, labels = data.load_arrays("fashion-mnist", "test")
+    assert len(served) == 4 and images.shape == (10000, 28, 28)
+    cache = isolated / "mxnet" / "datasets" / "fashion-mnist"
+    assert sorted(p.name for p in cache.iterdir()) == sorted(data.DATASETS["fashion-mnist"].file_names)
+    for name, md5 in data.DATASETS["fashion-mnist"].md5.items():
+        assert hashlib.md5((cache / name).read_bytes()).hexdigest() == md5
+
+
+def test_download_with_wrong_checksum_leaves_nothing(data_dir, isolated, monkeypatch):
+    wrong = (data_dir / "mnist" / "t10k-labels-idx1-ubyte.gz").read_bytes()  # not the fashion file
+    monkeypatch.setattr(data.urllib.request, "urlopen", lambda url, timeout=None: _Response(wrong))
+    with pytest.raises(data.DataNotFoundError, match="differs from the published"):
+        data.locate("fashion-mnist")
+    cache = isolated / "mxnet" / "datasets" / "fashion-mnist"
+    assert list(cache.iterdir()) == [], "no partial or unverified file may stay in the cache"
+
+
+# --- arrays and batches -------------------------------------------------------------------------
+
+
+def test_mnist_is_the_real_mnist():
+    images, labels = data.load_arrays("mnist", "train")
+    assert images.shape == (60000, 28, 28)
+    assert labels[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    assert onp.bincount(labels).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    assert abs(images.mean() / 255 - 0.1307) < 1e-3
+
+
+def test_text_labels():
+    assert data.text_labels([0, 9, 5]) == ["t-shirt", "ankle boot", "sandal"]
+    assert data.text_labels(onp.array([3, 1]), dataset="mnist") == ["3", "1"]
+
+
+def test_loader_shapes_dtypes_ranges():
+    train_iter, test_iter = data.load_fashion_mnist(256)
+    assert (train_iter.num_examples, test_iter.num_examples) == (60000, 10000)
+    assert (len(train_iter), len(test_iter)) == (235, 40)
+    X, y = next(iter(test_iter))
+    assert X.shape == (256, 1, 28, 28) and X.dtype == onp.float32
+    assert y.shape == (256,) and y.dtype == onp.int32
+    assert float(X.min()) == 0.0 and float(X.max()) == 1.0
+    images, labels = data.load_arrays("fashion-mnist", "test")
+    onp.testing.assert_allclose(X.asnumpy()[:, 0], images[:256] / 255, rtol=1e-6)
+    assert (y.asnumpy() == labels[:256]).all()
+    sizes = [y.shape[0] for _, y in test_iter]
+    assert sum(sizes) == 10000 and sizes[-1] == 10000 - 39 * 256
+
+
+@pytest.mark.parametrize("resize, method", [(96, "bilinear"), (224, "nearest"), ((32, 40), "bilinear")])
+def test_loader_resize(resize, method):
+    _, test_iter = data.load_fashion_mnist(64, resize=resize, resize_method=method)
+    X, _ = next(iter(test_iter))
+    h, w = (resize, resize) if isinstance(resize, int) else resize
+    assert X.shape == (64, 1, h, w) and test_iter.image_shape == (1, h, w)
+    assert 0.0 <= float(X.min()) and float(X.max()) <= 1.0 + 1e-6
+
+
+def test_nearest_resize_replicates_pixels_exactly():
+    _, test_iter = data.load_fashion_mnist(8, resize=224, resize_method="nearest")
+    X, _ = next(iter(test_iter))
+    images, _ = data.load_arrays("fashion-mnist", "test")
+    onp.testing.assert_allclose(X.asnumpy()[0, 0, ::8, ::8], images[0] / 255, rtol=1e-6)
+
+
+def test_bilinear_resize_keeps_the_mean():
+    _, test_iter = data.load_fashion_mnist(16, resize=96)
+    X, _ = next(iter(test_iter))
+    images, _ = data.load_arrays("fashion-mnist", "test")
+    assert abs(float(X.mean()) - images[:16].mean() / 255) < 0.01
+
+
+def test_nearest_needs_whole_factors():
+    _, test_iter = data.load_fashion_mnist(8, resize=96, resize_method="nearest")
+    with pytest.raises(ValueError, match="whole-number factors"):
+        next(iter(test_iter))
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        data.load_fashion_mnist(0)
+    with pytest.raises(ValueError, match="resize must be a positive int"):
+        data.load_fashion_mnist(8, resize=-3)
+    with pytest.raises(ValueError, match="unknown data set 'cifar'"):
+        data.load_arrays("cifar")
+
+
+def test_training_batches_are_reshuffled_each_epoch():
+    train_iter, _ = data.load_fashion_mnist(1000, seed=0)
+    first = [y.asnumpy() for _, y in train_iter]
+    second = [y.asnumpy() for _, y in train_iter]
+    assert not all((a == b).all() for a, b in zip(first, second, strict=True))
+    assert sorted(onp.concatenate(first).tolist()) == sorted(onp.concatenate(second).tolist())
+
+
+def test_quick_mode_keeps_a_fixed_real_subset(monkeypatch, capsys):
+    monkeypatch.setenv(config.QUICK_ENV, "1")
+    train_iter, test_iter = data.load_fashion_mnist(256)
+    assert train_iter.num_examples == config.QUICK_TRAIN_EXAMPLES == 1000
+    assert test_iter.num_examples == config.QUICK_TEST_EXAMPLES == 500
+    assert "quick mode (D2LCNN_QUICK=1): using 1,000 of 60,000 training" in capsys.readouterr().out
+    again, _ = data.load_fashion_mnist(256)
+    assert (again.images == train_iter.images).all()
+    counts = onp.bincount(train_iter.labels, minlength=10)
+    assert counts.min() > 50, f"the subset should cover every class, got {counts}"
