@@ -160,7 +160,7 @@ def train(
     :func:`d2lcnn.data.load_fashion_mnist`). ``device`` defaults to :func:`try_gpu`. With
     ``initialize`` (the default) parameters are (re)initialised with Xavier on ``device``, as in
     the book. In quick mode (``D2LCNN_QUICK=1``) only one epoch runs, and the output says so.
-    Prints a progress line per epoch when not in Jupyter, a live plot in Jupyter, and a summary.
+    Prints a progress line per epoch, draws live curves in Jupyter, and ends with a summary.
     """
     if device is None:
         device = try_gpu()
@@ -223,7 +223,7 @@ def train(
         history.examples_per_sec.append(seen / epoch_seconds)
         if plot is not None:
             plot.add(epoch + 1, train_loss=train_loss, train_acc=train_acc, test_acc=test_acc)
-        if verbose and not live:
+        if verbose:
             print(f"epoch {epoch + 1}/{num_epochs}: loss {train_loss:.3f}, train acc "
                   f"{train_acc:.3f}, test acc {test_acc:.3f}, {seen / epoch_seconds:,.0f} examples/s",
                   flush=True)
