@@ -20,6 +20,11 @@ def _data_dir() -> Path | None:
     return None
 
 
+# Set at import, before any fixture of any scope loads data (module-scoped ones included).
+if _data_dir() is not None:
+    os.environ["D2LCNN_DATA_DIR"] = str(_data_dir())
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """Folder holding fashion-mnist/ and mnist/ with the original IDX files."""
