@@ -1,7 +1,9 @@
-"""Pictures: image grids and live training curves.
+"""Pictures: image grids, live training curves, and what a trained network sees (first-layer
+filters, feature maps).
 
 d2l 1.0.3's MXNet ``show_images`` raises NotImplementedError; :func:`show_images` here works for
-NumPy and MXNet arrays alike.
+NumPy and MXNet arrays alike. The arrays for :func:`show_filters` and :func:`show_feature_maps`
+come from :mod:`d2lcnn.features`.
 """
 
 from __future__ import annotations
@@ -46,6 +48,106 @@ def show_images(
         if titles is not None and i < len(titles):
             ax.set_title(titles[i], fontsize=9)
     plt.tight_layout()
+    return axes
+
+
+def _grid(num_panels: int, num_cols: int, scale: float, title_space: float = 1.0):
+    num_cols = max(1, min(num_cols, num_panels))
+    num_rows = max(1, -(-num_panels // num_cols))
+    fig, axes = plt.subplots(num_rows, num_cols, squeeze=False,
+                             figsize=(num_cols * scale, num_rows * scale * title_space))
+    axes = axes.flatten()
+    for ax in axes:
+        ax.axis("off")
+    return fig, axes
+
+
+def show_filters(
+    weight,
+    num_cols: int = 8,
+    max_filters: int = 64,
+    in_channel: int | str = "mean",
+    scale: float = 1.0,
+    cmap: str = "RdBu_r",
+    title: str | None = None,
+):
+    """Draw convolution kernels (卷积核) as a grid of small images; return the axes (flat).
+
+    ``weight``: (c_out, c_in, k_h, k_w), e.g. ``first_conv(net).weight.data()``, or
+    (c_out, k_h, k_w). One panel per output channel (the first ``max_filters``). With several
+    input channels, ``in_channel`` picks one (an index) or averages them (``"mean"``). Every panel
+    shares one colour scale centred at zero (red positive, blue negative, white 0), so strong and
+    weak filters can be told apart and a filter's sign reads the same everywhere.
+    """
+    w = to_numpy(weight).astype("float64")
+    if w.ndim == 3:
+        w = w[:, None]
+    if w.ndim != 4:
+        raise ValueError(f"weight must be (c_out, c_in, k_h, k_w) or (c_out, k_h, k_w), got {w.shape}")
+    if in_channel == "mean":
+        kernels = w.mean(axis=1)
+    elif isinstance(in_channel, int) and 0 <= in_channel < w.shape[1]:
+        kernels = w[:, in_channel]
+    else:
+        raise ValueError(f"in_channel must be 'mean' or an index below {w.shape[1]}, got {in_channel!r}")
+    kernels = kernels[:max_filters]
+    limit = float(onp.abs(kernels).max()) or 1.0
+    fig, axes = _grid(len(kernels), num_cols, scale)
+    for i, kernel in enumerate(kernels):
+        image = axes[i].imshow(kernel, cmap=cmap, vmin=-limit, vmax=limit)
+    fig.colorbar(image, ax=axes.tolist(), shrink=0.8, fraction=0.03)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return axes
+
+
+def show_feature_maps(
+    maps,
+    image=None,
+    num_cols: int = 8,
+    max_maps: int = 32,
+    scale: float = 1.2,
+    cmap: str = "viridis",
+    title: str | None = None,
+    channels: Sequence[int] | None = None,
+):
+    """Draw the channels of one example's feature maps (特征图) side by side; return the axes.
+
+    ``maps``: (C, H, W) or a batch of one (1, C, H, W), e.g. from
+    :func:`d2lcnn.features.feature_maps`. ``channels``: the indices to draw (default: the first
+    ``max_maps``); each is drawn with its own colour scale (bright = strong response) and titled
+    by its index. ``image``: the input (H, W), (1, H, W) or (1, 1, H, W), drawn first in grey for
+    reference.
+    """
+    m = to_numpy(maps)
+    if m.ndim == 4:
+        if m.shape[0] != 1:
+            raise ValueError(f"pass the feature maps of one example, got a batch of {m.shape[0]}")
+        m = m[0]
+    if m.ndim != 3:
+        raise ValueError(f"maps must be (C, H, W) or (1, C, H, W), got {m.shape}")
+    if channels is None:
+        channels = range(min(max_maps, len(m)))
+    channels = list(channels)
+    bad = [c for c in channels if not 0 <= c < len(m)]
+    if bad:
+        raise ValueError(f"channels {bad} do not exist: the maps have {len(m)} channels")
+    panels = len(channels) + (image is not None)
+    _, axes = _grid(panels, num_cols, scale, title_space=1.2)
+    start = 0
+    if image is not None:
+        img = to_numpy(image)
+        img = img.reshape(img.shape[-2:])
+        axes[0].imshow(img, cmap="gray")
+        axes[0].set_title("input", fontsize=8)
+        start = 1
+    for i, c in enumerate(channels):
+        axes[start + i].imshow(m[c], cmap=cmap)
+        axes[start + i].set_title(f"ch {c}", fontsize=8)
+    fig = axes[0].figure
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
     return axes
 
 

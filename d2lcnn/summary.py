@@ -101,12 +101,19 @@ def _kind(block: gluon.Block) -> str:
         text = name  # global pooling
     elif isinstance(block, nn.Dropout):
         text = f"{name} {block._rate:g}"
+    elif isinstance(block, nn.Activation):
+        text = f"{name} {block._act_type}"
     else:
         text = name
     act = getattr(block, "act", None)
     if act is not None:
         text += f", {act._act_type}"
     return text
+
+
+def _is_global_pooling(block: gluon.Block) -> bool:
+    """Global pooling sees every input pixel whatever its input's field."""
+    return isinstance(block, nn.conv_layers._Pooling) and bool(block._kwargs.get("global_pool"))
 
 
 def _macs(block: gluon.Block, output) -> int:
@@ -200,7 +207,7 @@ def summary(net: gluon.Block, input_shape: tuple[int, ...], depth: int | None = 
         if id(block) in leaves:
             rf, jump = field_of(inputs[0])
             geometry = geometry_of(block)
-            if out.ndim != 4:
+            if out.ndim != 4 or _is_global_pooling(block):
                 rf = None
             elif geometry is not None and rf is not None:
                 rf += (geometry.effective_kernel - 1) * jump
