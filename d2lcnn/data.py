@@ -417,18 +417,32 @@ class ArrayLoader:
         )
 
     def __iter__(self) -> Iterator[tuple]:
+        for X, y in self.host_batches():
+            yield self.transform(X), y
+
+    def host_batches(self, device=None) -> Iterator[tuple]:
+        """The host's share of one epoch: ``(X, y)`` with X uint8 (batch, H, W) as stored and y
+        int32 (batch,), gathered in this epoch's order (a fresh shuffle when ``shuffle``) and
+        handed to ``device`` (default: the loader's), where :meth:`transform` does the rest.
+
+        Each batch is gathered with one NumPy fancy index into a CPU array; the copy to a GPU is
+        queued on MXNet's engine (``as_in_ctx``), so the host does not wait for it.
+        """
+        import mxnet as mx
         from mxnet import np
 
-        device = self.device if self.device is not None else _default_device()
+        if device is None:
+            device = self.device if self.device is not None else _default_device()
+        host = mx.cpu()
         order = self._rng.permutation(self.num_examples) if self.shuffle else None
         for start in range(0, self.num_examples, self.batch_size):
             if order is None:
                 idx = slice(start, start + self.batch_size)
             else:
                 idx = order[start : start + self.batch_size]
-            X = np.array(self.images[idx], dtype="uint8", ctx=device)
-            y = np.array(self.labels[idx], dtype="int32", ctx=device)
-            yield self.transform(X), y
+            X = np.array(self.images[idx], dtype="uint8", ctx=host)
+            y = np.array(self.labels[idx], dtype="int32", ctx=host)
+            yield X.as_in_ctx(device), y.as_in_ctx(device)
 
     def transform(self, X):
         """uint8 (B, H, W) on the device -> float32 (B, 1, H', W') in [0, 1], resized."""

@@ -1,0 +1,675 @@
+"""Speed of d2lcnn's data pipeline and training loop against d2l 1.0.3's, on this machine.
+
+    D2LCNN_DATA_DIR=../shared/data python -m benchmarks.run     # the full run, writes the results
+    python -m benchmarks.run --smoke --out /tmp/bench          # every code path in seconds
+
+One run prints four tables and writes them, with the machine they were measured on, to
+``benchmarks/results.md`` and ``benchmarks/results.json`` (``--out`` picks another folder):
+
+1. LeNet, one epoch (training + test evaluation), d2l's pipeline vs d2lcnn's, examples/s and ratio;
+2. loader throughput alone at 28, 96 and 224 pixels, d2l's loader vs ours;
+3. loop overhead: d2lcnn's training epoch vs pure forward/backward on pre-made batches (LeNet);
+4. training throughput of every network in ``d2lcnn.models.MODELS`` at its book input size and
+   batch size, its achieved GFLOP/s beside this machine's measured matrix-multiply GFLOP/s, and
+   the loader's throughput at the same size.
+
+The data come from the IDX files that :mod:`d2lcnn.data` finds (``$D2LCNN_DATA_DIR`` first);
+nothing is ever downloaded. See ``benchmarks/README.md`` for what exactly is compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import itertools
+import json
+import math
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import SimpleNamespace
+
+import mxnet as mx
+import numpy as onp
+from mxnet import autograd, gluon, init, np, npx
+
+from d2lcnn import data, models
+from d2lcnn.device import describe, try_gpu
+from d2lcnn.summary import summary
+from d2lcnn.train import num_correct, train
+
+from . import d2l_baseline
+
+npx.set_np()
+
+HERE = Path(__file__).resolve().parent
+#: d2l 1.0.3's LeNet section: d2l.FashionMNIST(batch_size=128), LeNet(lr=0.1).
+D2L_BATCH_SIZE = 128
+D2L_LR = 0.1
+LOADER_SIZES = (28, 96, 224)
+#: Training FLOPs per example = 2 FLOPs per multiply-add × 3 (forward, backward to the inputs,
+#: backward to the weights), counting convolution and dense layers only (as d2lcnn.summary does).
+FLOPS_PER_MAC_TRAINING = 6
+
+TARGETS = {
+    "end_to_end_ratio": 1.6,  # d2lcnn LeNet epoch ≥ 1.6× d2l's pipeline
+    "loop_overhead": 0.15,  # training epoch within 15% of pure forward/backward
+    "loader_over_training": 10.0,  # loader ≥ 10× each network's training throughput
+    "host_pipeline": 100_000,  # host side of the loader (uint8 28×28 batches), examples/s
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# The machine
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _cpu_flags() -> list[str]:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                return [f for f in ("avx2", "fma", "avx512f", "avx512_vnni", "amx_tile") if f in flags]
+    except OSError:
+        pass
+    return []
+
+
+def _memory_gib() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                return round(int(line.split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    return None
+
+
+def machine(device: mx.Context) -> dict:
+    """What the figures were measured on: CPU, cores, memory, device, library versions."""
+    import d2l
+
+    features = mx.runtime.Features()
+    return {
+        "cpu": _cpu_model(),
+        "cpu_flags": _cpu_flags(),
+        "cores": os.cpu_count(),
+        "cores_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "memory_gib": _memory_gib(),
+        "device": describe(device),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "mxnet": mx.__version__,
+        "mxnet_features": [f for f in ("CUDA", "CUDNN", "MKLDNN", "OPENMP", "BLAS_OPEN", "BLAS_MKL")
+                           if features.is_enabled(f)],
+        "numpy": onp.__version__,
+        "d2l": d2l.__version__,
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+    }
+
+
+def _load() -> tuple[float, float, float]:
+    return tuple(round(x, 2) for x in os.getloadavg())
+
+
+# ---------------------------------------------------------------------------------------------
+# Timing helpers
+
+
+def _timed(fn: Callable[[], int]) -> tuple[float, int]:
+    """Run ``fn`` (which returns a number of examples), wait for the device; (seconds, examples)."""
+    npx.waitall()
+    start = time.perf_counter()
+    n = fn()
+    npx.waitall()
+    return time.perf_counter() - start, n
+
+
+def _count(batches: Iterable, num_batches: int | None) -> int:
+    """Consume ``num_batches`` batches (all if None) and return the number of examples."""
+    n = 0
+    for _, y in itertools.islice(batches, num_batches):
+        n += y.shape[0]
+    return n
+
+
+def matmul_gflops(device: mx.Context, n: int = 2048, repeats: int = 5) -> dict:
+    """This machine's float32 matrix-multiply speed: ``np.dot`` (BLAS) and ``npx.fully_connected``
+    (oneDNN, the kernel of dense layers) on n×n matrices, best of ``repeats``."""
+    a = np.random.uniform(size=(n, n), ctx=device)
+    b = np.random.uniform(size=(n, n), ctx=device)
+    runs = {
+        "np.dot": lambda: np.dot(a, b),
+        "npx.fully_connected": lambda: npx.fully_connected(a, b, num_hidden=n, no_bias=True),
+    }
+    result = {}
+    for name, run in runs.items():
+        run()
+        npx.waitall()
+        best = math.inf
+        for _ in range(repeats):
+            start = time.perf_counter()
+            run()
+            npx.waitall()
+            best = min(best, time.perf_counter() - start)
+        result[name] = 2 * n**3 / best / 1e9
+    return {"size": n, "gflops": result, "best": max(result.values()),
+            "best_kernel": max(result, key=result.get)}
+
+
+# ---------------------------------------------------------------------------------------------
+# 1 and 3: LeNet end to end, and the loop's overhead
+
+
+def _lenet_pure_steps(batches: list, num_steps: int, lr: float, device) -> dict:
+    """Forward/backward/update of hybridized LeNet on batches already on the device, cycled:
+    what the training loop would cost with free data and no bookkeeping."""
+    net = models.lenet()
+    net.initialize(init.Xavier(), ctx=device)
+    net.hybridize(static_alloc=True, static_shape=True)
+    loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": lr})
+
+    def step(X, y):
+        with autograd.record():
+            loss = loss_fn(net(X), y)
+        loss.backward()
+        trainer.step(X.shape[0])
+
+    for X, y in batches[:3]:  # warm-up: graph, memory, kernels
+        step(X, y)
+
+    def run() -> int:
+        n = 0
+        for i in range(num_steps):
+            X, y = batches[i % len(batches)]
+            step(X, y)
+            n += y.shape[0]
+        return n
+
+    seconds, n = _timed(run)
+    return {"seconds": seconds, "examples": n, "examples_per_sec": n / seconds,
+            "batches": num_steps, "batch_size": batches[0][1].shape[0]}
+
+
+def lenet_epoch(arrays: dict, batch_size: int, lr: float, device) -> dict:
+    """d2lcnn's LeNet epoch: :func:`d2lcnn.train.train` for one epoch on our loaders (from
+    scratch: initialisation and hybridization included), timed as a whole."""
+    train_iter = data.ArrayLoader(*arrays["train"], batch_size, shuffle=True, device=device,
+                                  name="train", seed=0)
+    test_iter = data.ArrayLoader(*arrays["test"], batch_size, device=device, name="test")
+    history = None
+
+    def run() -> int:
+        nonlocal history
+        history = train(models.lenet(), train_iter, test_iter, 1, lr, device, verbose=False)
+        return history.num_train
+
+    seconds, _ = _timed(run)
+    return {
+        "seconds": seconds,
+        "num_train": history.num_train,
+        "num_val": history.num_test,
+        "train_seconds": history.train_seconds,
+        "train_examples_per_sec": history.examples_per_sec[0],
+        "train_loss": history.train_loss[0],
+        "train_acc": history.train_acc[0],
+        "test_acc": history.test_acc[0],
+    }
+
+
+def d2l_epoch(arrays: dict, batch_size: int, lr: float) -> dict:
+    """d2l 1.0.3's LeNet epoch with its own Trainer and data module (see d2l_baseline)."""
+    result = d2l_baseline.fit_lenet(arrays["train"], arrays["test"], batch_size, lr)
+    gc.collect()  # let d2l's worker pools go now, while everything they need still exists
+    return result
+
+
+def _end_to_end_rate(record: dict) -> float:
+    """Examples processed per second of the whole epoch: training and test examples together."""
+    return (record["num_train"] + record["num_val"]) / record["seconds"]
+
+
+# ---------------------------------------------------------------------------------------------
+# 2: loaders alone
+
+
+def loader_speeds(arrays: dict, sizes: Iterable[int], batch_size: int, num_batches: dict,
+                  device, with_d2l: bool = True) -> list[dict]:
+    """Examples/s of d2l's loader and of ours (bilinear, and nearest where exact) per size.
+
+    Each loader serves ``num_batches[size]`` batches of the shuffled training set; the clock
+    runs from asking for the first batch until the last one is ready on the device. d2l's worker
+    pool is started before the clock (its DataLoader starts it when it is made)."""
+    images, labels = arrays["train"]
+    rows = []
+    for size in sizes:
+        n = num_batches.get(size)
+        row = {"size": size, "batch_size": batch_size, "batches": n}
+        if with_d2l:
+            module = d2l_baseline.D2LFashionMNIST(arrays["train"], arrays["test"], batch_size,
+                                                  resize=(size, size))
+            loader = module.get_dataloader(train=True)
+            seconds, count = _timed(lambda loader=loader, n=n: _count(loader, n))
+            row["d2l"] = count / seconds
+            del loader, module
+            gc.collect()
+        methods = ["bilinear"] + (["nearest"] if size % 28 == 0 and size != 28 else [])
+        for method in methods:
+            ours = data.ArrayLoader(images, labels, batch_size, shuffle=True, device=device,
+                                    resize=None if size == 28 else size, resize_method=method)
+            _count(ours, 1)  # warm-up
+            seconds, count = _timed(lambda ours=ours, n=n: _count(ours, n))
+            row["ours" if method == "bilinear" else "ours_nearest"] = count / seconds
+        if size == 28:
+            host = data.ArrayLoader(images, labels, batch_size, shuffle=True, device=mx.cpu())
+            seconds, count = _timed(lambda host=host, n=n: _count(host.host_batches(), n))
+            row["ours_host"] = count / seconds
+        rows.append(row)
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# 4: every network
+
+
+def registered_networks() -> dict:
+    """The networks to measure: ``d2lcnn.models.MODELS`` (key -> entry with ``title``, ``build``
+    and the book's ``hyperparameters``), or LeNet and AlexNet where there is no registry yet."""
+    registry = getattr(models, "MODELS", None)
+    if registry:
+        return dict(registry)
+
+    def entry(key, title, build, batch_size, resize, lr):
+        hp = SimpleNamespace(batch_size=batch_size, resize=resize, lr=lr)
+        return SimpleNamespace(key=key, title=title, build=build, hyperparameters=hp)
+
+    return {"lenet": entry("lenet", "LeNet", models.lenet, 256, None, 0.9),
+            "alexnet": entry("alexnet", "AlexNet", models.alexnet, 128, 224, 0.01)}
+
+
+def network_speed(entry, arrays: dict, device, budget_s: float, min_batches: int = 3,
+                  max_batches: int = 200, batch_size: int | None = None) -> dict:
+    """Training throughput of one network: our loader (book batch size and input size) feeding
+    the loop body of :func:`d2lcnn.train.train` (forward, loss, backward, SGD step, loss and
+    accuracy summed on the device). One warm-up batch, then as many batches as fit in
+    ``budget_s`` by the warm-up's time (at least ``min_batches``), timed with one sync at the end.
+    """
+    hp = entry.hyperparameters
+    batch_size, resize, lr = batch_size or hp.batch_size, hp.resize, hp.lr
+    side = resize or 28
+    images, labels = arrays["train"]
+    net = entry.build()
+    macs = summary(net, (1, 1, side, side)).total_macs
+    net.initialize(init.Xavier(), ctx=device, force_reinit=True)
+    if isinstance(net, gluon.HybridBlock):
+        net.hybridize(static_alloc=True, static_shape=True)
+    loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": lr})
+    loader = data.ArrayLoader(images, labels, batch_size, shuffle=True, device=device,
+                              resize=resize, seed=0)
+    sums = [np.zeros((), ctx=device), np.zeros((), ctx=device)]
+
+    def run(num_batches: int) -> int:
+        n = 0
+        batches = itertools.islice(itertools.chain.from_iterable(itertools.repeat(loader)),
+                                   num_batches)
+        for X, y in batches:
+            with autograd.record():
+                y_hat = net(X)
+                loss = loss_fn(y_hat, y)
+            loss.backward()
+            trainer.step(X.shape[0])
+            sums[0] = sums[0] + loss.sum()
+            sums[1] = sums[1] + num_correct(y_hat, y)
+            n += y.shape[0]
+        return n
+
+    warmup_s, _ = _timed(lambda: run(1))
+    num_batches = max(min_batches, min(max_batches, int(budget_s / max(warmup_s, 1e-6))))
+    seconds, n = _timed(lambda: run(num_batches))
+    rate = n / seconds
+    return {
+        "batch_size": batch_size, "input_size": side, "lr": lr, "macs_per_example": macs,
+        "warmup_seconds": warmup_s, "batches_timed": num_batches, "seconds": seconds,
+        "examples_per_sec": rate, "gflops": rate * FLOPS_PER_MAC_TRAINING * macs / 1e9,
+    }
+
+
+def loader_speed_at(arrays: dict, batch_size: int, resize, device, num_batches: int) -> float:
+    """Examples/s of our loader alone at one batch size and input size (the default resize)."""
+    images, labels = arrays["train"]
+    loader = data.ArrayLoader(images, labels, batch_size, shuffle=True, device=device,
+                              resize=resize, seed=1)
+    _count(loader, 1)
+    seconds, n = _timed(lambda: _count(loader, num_batches))
+    return n / seconds
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables
+
+
+def _fmt(value, spec: str = ",.0f") -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        return value
+    return format(value, spec)
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table whose columns are padded to line up in a terminal too."""
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)]
+    right = [i > 0 for i in range(len(header))]
+
+    def line(cells):
+        return "| " + " | ".join(c.rjust(w) if r else c.ljust(w)
+                                 for c, w, r in zip(cells, widths, right, strict=True)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 1) + ":" if r else "-" * (w + 2)
+                          for w, r in zip(widths, right, strict=True)) + "|"
+    return "\n".join([line(header), rule, *(line([str(c) for c in row]) for row in rows)])
+
+
+def tables(results: dict) -> str:
+    """The four tables (and the targets) as Markdown text."""
+    out = []
+    e2e = results["end_to_end"]
+    if e2e:
+        d2l_rate, ours_rate = _end_to_end_rate(e2e["d2l"]), _end_to_end_rate(e2e["d2lcnn"])
+        out.append(f"### 1. LeNet, one epoch end to end ({e2e['dataset']}, batch "
+                   f"{e2e['batch_size']}, lr {e2e['lr']}: {e2e['d2l']['num_train']:,} training + "
+                   f"{e2e['d2l']['num_val']:,} test examples; best of {e2e['repeats']})\n")
+        out.append(markdown_table(
+            ["pipeline", "seconds", "examples/s", "ratio"],
+            [["d2l 1.0.3: FashionMNIST + Trainer + LeNet", _fmt(e2e["d2l"]["seconds"], ".1f"),
+              _fmt(d2l_rate), "1.00×"],
+             ["d2lcnn: ArrayLoader + train() + lenet()", _fmt(e2e["d2lcnn"]["seconds"], ".1f"),
+              _fmt(ours_rate), f"{ours_rate / d2l_rate:.2f}×"]]))
+        out.append("")
+    if results["loaders"]:
+        bs = results["loaders"][0]["batch_size"]
+        out.append(f"### 2. Loaders alone (shuffled training set, batch {bs}, examples/s)\n")
+        rows = []
+        for r in results["loaders"]:
+            d2l_rate = r.get("d2l")
+            rows.append([f"{r['size']}×{r['size']}", _fmt(d2l_rate), _fmt(r.get("ours")),
+                         f"{r['ours'] / d2l_rate:.1f}×" if d2l_rate else "–",
+                         _fmt(r.get("ours_nearest")),
+                         f"{r['ours_nearest'] / d2l_rate:.1f}×"
+                         if d2l_rate and r.get("ours_nearest") else "–",
+                         _fmt(r.get("ours_host"))])
+        out.append(markdown_table(["size", "d2l (4 workers)", "ours bilinear", "ratio",
+                                   "ours nearest", "ratio", "ours host side"], rows))
+        out.append("")
+    loop = results["loop_overhead"]
+    if loop:
+        out.append(f"### 3. Loop overhead (LeNet, batch {loop['batch_size']}, examples/s of "
+                   f"training steps; best of {len(loop['all_runs']['pure'])})\n")
+        out.append(markdown_table(
+            ["what", "examples/s", "relative"],
+            [["pure forward/backward/update on pre-made batches", _fmt(loop["pure"]), "1.00"],
+             ["d2lcnn train(): loader + step + on-device metrics", _fmt(loop["epoch"]),
+              f"{loop['epoch'] / loop['pure']:.2f}"]]))
+        out.append(f"\nOverhead of the loop: {loop['overhead']:.1%}.\n")
+    nets = results["results"]
+    if nets:
+        mm = results["matmul"]
+        out.append(f"### 4. Training throughput per network ({results['machine']['device']}; "
+                   f"matrix multiply {mm['best']:,.0f} GFLOP/s measured with {mm['best_kernel']}, "
+                   f"{mm['size']}×{mm['size']} float32)\n")
+        rows = []
+        for r in nets:
+            if "error" in r:
+                rows.append([r["title"], "–", "–", "–", "–", "–", "–", "–", r["error"][:60]])
+                continue
+            rows.append([r["title"], f"{r['input_size']}", f"{r['batch_size']}",
+                         _fmt(r["examples_per_sec"], ",.1f"), _fmt(r["macs_per_example"] / 1e6, ",.1f"),
+                         _fmt(r["gflops"], ",.1f"), f"{r['gflops'] / mm['best']:.0%}",
+                         _fmt(r["loader_examples_per_sec"]), f"{r['loader_ratio']:,.0f}×"])
+        out.append(markdown_table(["network", "input", "batch", "train ex/s", "MMACs/ex",
+                                   "GFLOP/s", "of matmul", "loader ex/s", "loader/train"], rows))
+        out.append(f"\nGFLOP/s = examples/s × {FLOPS_PER_MAC_TRAINING} × multiply-adds per "
+                   "example (convolution and dense layers; forward + two backward products).\n")
+    if results.get("targets"):
+        out.append("### Targets\n")
+        out.append(markdown_table(["target", "measured", "needed", "met"],
+                                  [[t["target"], t["measured"], t["needed"],
+                                    "yes" if t["met"] else "NO"] for t in results["targets"]]))
+        out.append("")
+    return "\n".join(out)
+
+
+def check_targets(results: dict) -> list[dict]:
+    """The issue's targets, checked against the measured figures."""
+    checks = []
+    e2e = results["end_to_end"]
+    if e2e:
+        ratio = _end_to_end_rate(e2e["d2lcnn"]) / _end_to_end_rate(e2e["d2l"])
+        need = TARGETS["end_to_end_ratio"]
+        checks.append({"target": "LeNet epoch vs d2l's pipeline", "measured": f"{ratio:.2f}×",
+                       "needed": f"≥ {need}×", "met": ratio >= need})
+    loop = results["loop_overhead"]
+    if loop:
+        need = TARGETS["loop_overhead"]
+        checks.append({"target": "loop overhead vs pure forward/backward",
+                       "measured": f"{loop['overhead']:.1%}", "needed": f"≤ {need:.0%}",
+                       "met": loop["overhead"] <= need})
+    host = [r["ours_host"] for r in results["loaders"] if "ours_host" in r]
+    if host:
+        need = TARGETS["host_pipeline"]
+        checks.append({"target": "host side of the loader, uint8 28×28",
+                       "measured": f"{host[0]:,.0f} ex/s", "needed": f"≥ {need:,} ex/s",
+                       "met": host[0] >= need})
+    for r in results["results"]:
+        if "loader_ratio" in r:
+            need = TARGETS["loader_over_training"]
+            checks.append({"target": f"loader vs training: {r['title']}",
+                           "measured": f"{r['loader_ratio']:,.0f}×", "needed": f"≥ {need:.0f}×",
+                           "met": r["loader_ratio"] >= need})
+    return checks
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+
+def load_data(dataset: str | None, smoke: bool) -> tuple[str, dict]:
+    """The train and test arrays of ``dataset`` (default: Fashion-MNIST, else MNIST), never
+    downloaded; in smoke mode a small fixed subset."""
+    names = [dataset] if dataset else ["fashion-mnist", "mnist"]
+    for name in names:
+        try:
+            data.locate(name, download=False)
+        except data.DataNotFoundError as err:
+            if name == names[-1]:
+                raise SystemExit(
+                    f"benchmark: no data set found (it is never downloaded here).\n{err}") from None
+            continue
+        arrays = {split: data.load_arrays(name, split) for split in ("train", "test")}
+        if smoke:
+            arrays = {"train": tuple(a[:1280] for a in arrays["train"]),
+                      "test": tuple(a[:256] for a in arrays["test"])}
+        return name, arrays
+    raise AssertionError("unreachable")
+
+
+def run(args: argparse.Namespace) -> dict:
+    device = try_gpu()
+    load_start = _load()
+    started = datetime.datetime.now().astimezone()
+    dataset, arrays = load_data(args.dataset, args.smoke)
+    keys = args.networks.split(",") if args.networks else None
+    registry = registered_networks()
+    if keys:
+        unknown = [k for k in keys if k not in registry]
+        if unknown:
+            raise SystemExit(f"benchmark: unknown network(s) {unknown}; choose from {list(registry)}")
+    results: dict = {
+        "command": "python -m benchmarks.run" + (" --smoke" if args.smoke else ""),
+        "date": started.isoformat(timespec="seconds"),
+        "machine": machine(device),
+        "dataset": dataset,
+        "smoke": args.smoke,
+        "load_average_start": load_start,
+        "end_to_end": {}, "loaders": [], "loop_overhead": {}, "results": [],
+    }
+
+    def say(message: str) -> None:
+        if not args.quiet:
+            print(message, file=sys.stderr, flush=True)
+
+    say(f"benchmark on {results['machine']['device']} ({results['machine']['cpu']}, "
+        f"{results['machine']['cores']} cores), {dataset}, load {load_start}")
+    say("matrix multiply ...")
+    results["matmul"] = matmul_gflops(device, n=512 if args.smoke else 2048)
+
+    # 3 first: its pure forward/backward also warms up the kernels both LeNet epochs use.
+    # Each LeNet measurement is repeated, the three kinds taking turns, and the best run of each
+    # kind is kept: other processes on the machine can only slow a run down.
+    bs = D2L_BATCH_SIZE
+    premade = list(itertools.islice(
+        data.ArrayLoader(*arrays["train"], bs, shuffle=True, device=device, seed=2), 50))
+    num_steps = 2 if args.smoke else math.ceil(len(arrays["train"][0]) / bs)
+    pure_runs, ours_runs, d2l_runs = [], [], []
+    for i in range(args.repeats):
+        say(f"LeNet, run {i + 1} of {args.repeats}: pure forward/backward, d2lcnn epoch, d2l epoch ...")
+        pure_runs.append(_lenet_pure_steps(premade, num_steps, D2L_LR, device))
+        ours_runs.append(lenet_epoch(arrays, bs, D2L_LR, device))
+        d2l_runs.append(d2l_epoch(arrays, bs, D2L_LR))
+    del premade
+    pure = max(pure_runs, key=lambda r: r["examples_per_sec"])
+    ours = min(ours_runs, key=lambda r: r["seconds"])
+    theirs = min(d2l_runs, key=lambda r: r["seconds"])
+    epoch_rate = max(r["train_examples_per_sec"] for r in ours_runs)
+    results["end_to_end"] = {
+        "dataset": dataset, "batch_size": bs, "lr": D2L_LR, "repeats": args.repeats,
+        "d2l": theirs, "d2lcnn": ours, "ratio": _end_to_end_rate(ours) / _end_to_end_rate(theirs),
+        "all_runs_seconds": {"d2l": [r["seconds"] for r in d2l_runs],
+                             "d2lcnn": [r["seconds"] for r in ours_runs]},
+    }
+    results["loop_overhead"] = {
+        "batch_size": bs, "pure": pure["examples_per_sec"], "epoch": epoch_rate,
+        "overhead": 1 - epoch_rate / pure["examples_per_sec"],
+        "all_runs": {"pure": [r["examples_per_sec"] for r in pure_runs],
+                     "epoch": [r["train_examples_per_sec"] for r in ours_runs]},
+    }
+
+    say("loaders ...")
+    num_batches = ({s: 2 for s in LOADER_SIZES} if args.smoke
+                   else {28: None, 96: 100, 224: 40})
+    results["loaders"] = loader_speeds(arrays, LOADER_SIZES, bs, num_batches, device)
+
+    loader_cache: dict = {}
+    for key, entry in registry.items():
+        if keys and key not in keys:
+            continue
+        title = getattr(entry, "title", key)
+        say(f"network {title} ...")
+        record = {"key": key, "title": title}
+        try:
+            record.update(network_speed(
+                entry, arrays, device, budget_s=0.5 if args.smoke else args.budget,
+                min_batches=1 if args.smoke else 3, max_batches=2 if args.smoke else 200,
+                batch_size=8 if args.smoke else None))
+            setting = (record["batch_size"], record["input_size"])
+            if setting not in loader_cache:
+                resize = None if record["input_size"] == 28 else record["input_size"]
+                # about 0.5 s of loading: an epoch at 28×28, fewer batches for bigger images
+                examples = 240_000 * (28 / record["input_size"]) ** 2
+                loader_cache[setting] = loader_speed_at(
+                    arrays, record["batch_size"], resize, device,
+                    num_batches=2 if args.smoke else math.ceil(examples / record["batch_size"]))
+            record["loader_examples_per_sec"] = loader_cache[setting]
+            record["loader_ratio"] = record["loader_examples_per_sec"] / record["examples_per_sec"]
+        except Exception as err:  # one network failing must not lose the others' figures
+            record["error"] = f"{type(err).__name__}: {err}"
+            say(f"  failed: {record['error']}")
+        results["results"].append(record)
+        gc.collect()
+
+    results["load_average_end"] = _load()
+    results["seconds"] = (datetime.datetime.now().astimezone() - started).total_seconds()
+    results["targets"] = check_targets(results)
+    return results
+
+
+def report(results: dict) -> str:
+    """The whole Markdown report: where and when it was measured, then the tables."""
+    m = results["machine"]
+    head = [
+        "# d2lcnn benchmarks" + (" (smoke run: tiny subsets, figures meaningless)"
+                                 if results["smoke"] else ""),
+        "",
+        f"Measured {results['date']} with `{results['command']}` in {results['seconds']:.0f} s, "
+        f"on {m['cpu']} ({', '.join(m['cpu_flags']) or 'no AVX'}), {m['cores']} cores"
+        f" ({m['cores_usable']} usable), {m['memory_gib']} GiB; device {m['device']}; "
+        f"{m['os']}; Python {m['python']}, MXNet {m['mxnet']} ({', '.join(m['mxnet_features'])}),"
+        f" NumPy {m['numpy']}, d2l {m['d2l']}. Load average (1, 5, 15 min) "
+        f"{results['load_average_start']} at the start, {results['load_average_end']} at the end.",
+        f"Data: {results['dataset']} from the original IDX files.",
+        "",
+    ]
+    if m.get("omp_num_threads") is None and m.get("device", "").startswith("cpu"):
+        head[-1:-1] = [
+            "",
+            "OMP_NUM_THREADS was not set: MXNet then runs each operator on half the cores of an "
+            "Intel CPU (it assumes hyper-threading), so small networks such as LeNet compute on "
+            "one core of a 2-core machine (see benchmarks/README.md, section Threads)."]
+    return "\n".join(head).rstrip() + "\n\n" + tables(results)
+
+
+def write(results: dict, out: Path) -> tuple[Path, Path]:
+    """Write ``results.json`` and ``results.md`` (the report) into folder ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = out / "results.json", out / "results.md"
+    json_path.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    md_path.write_text(report(results) + "\n")
+    return json_path, md_path
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true",
+                        help="every code path on tiny subsets in seconds (a test, not a measurement)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for results.json and results.md (default: benchmarks/ for a "
+                             "full run; a smoke run writes nothing unless given)")
+    parser.add_argument("--networks", default=None,
+                        help="comma-separated keys of d2lcnn.models.MODELS (default: all)")
+    parser.add_argument("--dataset", choices=sorted(data.DATASETS), default=None,
+                        help="default: fashion-mnist, or mnist where only that is found")
+    parser.add_argument("--budget", type=float, default=6.0,
+                        help="seconds of timed training per network (at least 3 batches)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="runs of each LeNet measurement, best kept (default 2; smoke 1)")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    args = parser.parse_args(argv)
+    if args.repeats is None:
+        args.repeats = 1 if args.smoke else 2
+    results = run(args)
+    print(report(results))
+    out = args.out if args.out is not None else (None if args.smoke else HERE)
+    if out is not None:
+        json_path, md_path = write(results, out)
+        print(f"\nwritten: {json_path}, {md_path}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
