@@ -3,10 +3,10 @@
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
-# The environment is rebuilt whenever the dependency list changes.
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # EXTRAS=dev,gpu installs the GPU build of MXNet (see README, section GPU).
 EXTRAS ?= dev
+# The environment is reinstalled whenever the dependency list or the extras change.
+STAMP := $(VENV)/.installed-$(shell (cat pyproject.toml; echo '$(EXTRAS)') | cksum | cut -d' ' -f1)
 NOTEBOOKS ?= notebooks/*.ipynb
 
 .PHONY: setup lab notebooks test lint unit nbval benchmark doctor clean
@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	@# mxnet and mxnet-cu117 both write the `mxnet` package: put the GPU build's files back on top.
+	$(if $(findstring gpu,$(EXTRAS)),$(BIN)/python -m pip install --quiet --force-reinstall --no-deps mxnet-cu117==1.9.1)
 	rm -f $(VENV)/.installed-*
 	touch $@
 

@@ -396,7 +396,9 @@ class ArrayLoader:
         self.resize_method = resize_method
         self.device = device
         self.name = name
-        self._rng = onp.random.default_rng(seed)
+        # Without a seed, shuffles come from NumPy's global generator, so that
+        # config.set_seed() before training makes the order of examples reproducible too.
+        self._rng = onp.random.default_rng(seed) if seed is not None else onp.random
 
     @property
     def num_examples(self) -> int:
