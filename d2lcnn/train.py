@@ -5,6 +5,13 @@ cross-entropy, HybridBlocks hybridized. What differs is the bookkeeping: loss an
 summed *on the device* and read back once per epoch (and at the few plotting points in Jupyter),
 so the host never waits for the device inside the batch loop, except to stay at most two batches
 ahead of it (which bounds the memory that queued batches can hold).
+
+``train(..., devices=try_all_gpus())`` trains data-parallel on several devices: each batch is split
+across them (``gluon.utils.split_and_load``), every device computes the gradient of its share, and
+the trainer's kvstore sums them before one SGD step, so the result equals one device's run on the
+same batches up to floating-point rounding. ``checkpoint_dir=`` saves the parameters, the trainer's
+state and the history after every epoch, atomically; ``resume=True`` continues from the last
+complete epoch.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import os
 import tempfile
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -101,12 +109,106 @@ class History:
         return path
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> History:
-        d = json.loads(Path(path).read_text())
+    def from_dict(cls, d: dict) -> History:
+        """The inverse of :meth:`to_dict`."""
+        d = dict(d)
         d.pop("examples_seen", None)
         d.pop("overall_examples_per_sec", None)
         d["input_shape"] = tuple(d["input_shape"])
         return cls(**d)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> History:
+        return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def _write_atomically(path: Path, write) -> None:
+    """Call ``write(temporary_path)``, flush the file to disk, then rename it to ``path``: readers
+    (and a resumed run after a crash) see either the old file or the complete new one."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(str(tmp))
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+class Checkpoints:
+    """A folder holding the last complete epoch of a training run.
+
+    After each epoch :meth:`save` writes ``epoch-NNNN.params`` (``net.save_parameters``) and
+    ``epoch-NNNN.states`` (``trainer.save_states``), each atomically, and then, last, the manifest
+    ``checkpoint.json`` naming them together with the :class:`History` so far; files of earlier
+    epochs are removed after that. A run stopped at any moment therefore leaves a manifest that
+    names a complete epoch, and loses at most the epoch it was in.
+
+    If the training iterator has ``state_dict()`` / ``load_state_dict(state)`` (for instance the
+    state of its shuffling generator, JSON-serialisable), it is saved and restored too, so that a
+    resumed run sees the same batches as an uninterrupted one.
+    """
+
+    MANIFEST = "checkpoint.json"
+    FORMAT = 1
+
+    def __init__(self, folder: str | os.PathLike) -> None:
+        self.folder = Path(folder)
+
+    def __repr__(self) -> str:
+        return f"Checkpoints({str(self.folder)!r})"
+
+    def latest(self) -> dict | None:
+        """The manifest of the last complete epoch, or None when there is none."""
+        path = self.folder / self.MANIFEST
+        if not path.exists():
+            return None
+        manifest = json.loads(path.read_text())
+        if manifest.get("format") != self.FORMAT:
+            raise ValueError(f"{path} has checkpoint format {manifest.get('format')!r}, this "
+                             f"d2lcnn reads format {self.FORMAT}: train afresh into a new folder")
+        return manifest
+
+    def save(self, epoch: int, net: gluon.Block, trainer: gluon.Trainer, history: History,
+             train_iter=None) -> Path:
+        """Save the state after ``epoch`` complete epochs; returns the manifest's path."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        params, states = f"epoch-{epoch:04d}.params", f"epoch-{epoch:04d}.states"
+        _write_atomically(self.folder / params, net.save_parameters)
+        _write_atomically(self.folder / states, trainer.save_states)
+        manifest = {"format": self.FORMAT, "epoch": epoch, "params": params,
+                    "trainer_states": states, "history": history.to_dict()}
+        if hasattr(train_iter, "state_dict"):
+            manifest["train_iter_state"] = train_iter.state_dict()
+
+        def write_manifest(tmp: str) -> None:
+            Path(tmp).write_text(json.dumps(manifest, indent=1))
+
+        path = self.folder / self.MANIFEST
+        _write_atomically(path, write_manifest)
+        for old in self.folder.glob("epoch-*"):
+            if old.name not in (params, states):
+                old.unlink(missing_ok=True)
+        for leftover in self.folder.glob(".*.tmp-*"):  # from a run killed while writing
+            leftover.unlink(missing_ok=True)
+        return path
+
+    def restore(self, manifest: dict, net: gluon.Block, trainer: gluon.Trainer,
+                devices: Sequence[mx.Context], train_iter=None) -> History:
+        """Load what ``manifest`` names into ``net`` (on ``devices``), ``trainer`` and
+        ``train_iter``; return the saved :class:`History`."""
+        try:
+            net.load_parameters(str(self.folder / manifest["params"]), ctx=list(devices))
+        except (mx.base.MXNetError, AssertionError, AttributeError) as err:
+            raise ValueError(
+                f"the checkpoint in {self.folder} does not fit this network ({err}); resume "
+                "with the network it was written for, or pass resume=False to train afresh"
+            ) from err
+        trainer.load_states(str(self.folder / manifest["trainer_states"]))
+        if "train_iter_state" in manifest and hasattr(train_iter, "load_state_dict"):
+            train_iter.load_state_dict(manifest["train_iter_state"])
+        return History.from_dict(manifest["history"])
 
 
 def _first_param_device(net: gluon.Block) -> mx.Context:
@@ -121,22 +223,61 @@ def num_correct(y_hat, y):
     return (y_hat.argmax(axis=1).astype(y.dtype) == y).astype("float32").sum()
 
 
-def evaluate_accuracy(net: gluon.Block, data_iter, device: mx.Context | None = None) -> float:
+def evaluate_accuracy(
+    net: gluon.Block,
+    data_iter,
+    device: mx.Context | None = None,
+    *,
+    devices: Sequence[mx.Context] | None = None,
+) -> float:
     """Fraction of examples in ``data_iter`` whose arg-max prediction equals the label.
 
-    Counts are summed on ``device`` (default: where the net's parameters live) and read once.
+    Runs on ``device`` (default: where the net's parameters live) or, split batch by batch, on
+    ``devices``; counts are summed on each device and read once at the end.
     """
-    if device is None:
-        device = _first_param_device(net)
-    correct = np.zeros((), ctx=device)
+    if devices is None:
+        devices = [device if device is not None else _first_param_device(net)]
+    correct = [np.zeros((), ctx=d) for d in devices]
     total = 0
     for X, y in data_iter:
-        X, y = X.as_in_ctx(device), y.as_in_ctx(device)
-        correct = correct + num_correct(net(X), y)
+        for k, (Xk, yk) in enumerate(_shards(X, y, devices)):
+            correct[k] = correct[k] + num_correct(net(Xk), yk)
         total += y.shape[0]
     if total == 0:
         raise ValueError("the data iterator yielded no examples")
-    return float(correct) / total
+    return sum(float(c) for c in correct) / total
+
+
+def _shards(X, y, devices: Sequence[mx.Context]) -> list[tuple]:
+    """The batch ``(X, y)`` cut along the batch axis into one part per device and copied there
+    (copies are queued, not waited for). A batch smaller than the number of devices gives fewer
+    parts than devices."""
+    if len(devices) == 1:
+        return [(X.as_in_ctx(devices[0]), y.as_in_ctx(devices[0]))]
+    used = list(devices[: min(len(devices), y.shape[0])])
+    Xs = gluon.utils.split_and_load(X, used, even_split=False)
+    ys = gluon.utils.split_and_load(y, used, even_split=False)
+    return list(zip(Xs, ys, strict=True))
+
+
+def _resolve_devices(device, devices) -> list[mx.Context]:
+    if devices is None:
+        return [device if device is not None else try_gpu()]
+    if device is not None:
+        raise ValueError("pass device= for one device or devices= for several, not both")
+    devices = list(devices)
+    if not devices:
+        raise ValueError("devices= is empty: pass at least one context, e.g. devices=try_all_gpus()")
+    if len(set(devices)) != len(devices):
+        raise ValueError(f"devices= lists a device twice: {describe(devices)}")
+    return devices
+
+
+def _place_parameters(net: gluon.Block, devices: list[mx.Context]) -> None:
+    """Give every parameter a copy on each device (for a net initialised elsewhere)."""
+    for param in net.collect_params().values():
+        if set(param.list_ctx()) != set(devices):
+            param.reset_ctx(devices)
 
 
 def _network_name(net: gluon.Block) -> str:
@@ -151,6 +292,10 @@ def train(
     lr: float,
     device: mx.Context | None = None,
     *,
+    devices: Sequence[mx.Context] | None = None,
+    checkpoint_dir: str | os.PathLike | None = None,
+    resume: bool = False,
+    kvstore: str | None = None,
     initialize: bool = True,
     verbose: bool = True,
 ) -> History:
@@ -158,65 +303,114 @@ def train(
 
     ``train_iter`` / ``test_iter`` yield ``(X, y)`` batches (e.g. from
     :func:`d2lcnn.data.load_fashion_mnist`). ``device`` defaults to :func:`try_gpu`. With
-    ``initialize`` (the default) parameters are (re)initialised with Xavier on ``device``, as in
+    ``initialize`` (the default) parameters are (re)initialised with Xavier on the device(s), as in
     the book. In quick mode (``D2LCNN_QUICK=1``) only one epoch runs, and the output says so.
     Prints a progress line per epoch, draws live curves in Jupyter, and ends with a summary.
+
+    ``devices``: several contexts (e.g. ``try_all_gpus()``) instead of ``device``, for
+    data-parallel training: each batch is split evenly across them and the gradients are summed
+    by a kvstore of type ``kvstore`` before each update: "device" (sums on the GPUs, the default
+    when all devices are GPUs) or "local" (sums on the CPU, the default otherwise). Same seed and
+    batch size give the same parameters as on one device, up to rounding, except with dropout
+    (each device draws its own masks) and batch normalization (each device normalizes its own
+    share of the batch).
+
+    ``checkpoint_dir``: after every epoch save the parameters, the trainer's state and the history
+    there (see :class:`Checkpoints`). With ``resume=True`` training continues after the last
+    complete epoch found there (or starts afresh when there is none); ``num_epochs`` is the total,
+    so a finished run returns its history at once.
     """
-    if device is None:
-        device = try_gpu()
+    devices = _resolve_devices(device, devices)
+    if resume and checkpoint_dir is None:
+        raise ValueError("resume=True needs checkpoint_dir=, the folder the run saved its epochs in")
     quick = config.quick_mode()
     asked_epochs = num_epochs
     num_epochs = config.epochs(num_epochs)
     if initialize:
-        net.initialize(init.Xavier(), ctx=device, force_reinit=True)
+        net.initialize(init.Xavier(), ctx=devices, force_reinit=True)
+    else:
+        _place_parameters(net, devices)
     if isinstance(net, gluon.HybridBlock):
         net.hybridize(static_alloc=True, static_shape=True)
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
-    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": lr})
+    if kvstore is None:
+        kvstore = "device" if all(d.device_type == "gpu" for d in devices) else "local"
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": lr}, kvstore=kvstore)
 
     num_train = getattr(train_iter, "num_examples", None) or sum(y.shape[0] for _, y in train_iter)
     num_test = getattr(test_iter, "num_examples", None) or sum(y.shape[0] for _, y in test_iter)
     input_shape = getattr(train_iter, "image_shape", None) or next(iter(train_iter))[0].shape[1:]
     history = History(
-        network=_network_name(net), device=describe(device), num_epochs=num_epochs,
+        network=_network_name(net), device=describe(devices), num_epochs=num_epochs,
         batch_size=getattr(train_iter, "batch_size", 0), lr=lr, quick=quick,
         num_train=num_train, num_test=num_test, input_shape=tuple(input_shape),
     )
+    checkpoints = Checkpoints(checkpoint_dir) if checkpoint_dir is not None else None
+    manifest = checkpoints.latest() if (checkpoints and resume) else None
+    if manifest is not None:
+        saved = manifest["history"]["network"]
+        if saved != history.network:
+            raise ValueError(f"the checkpoint in {checkpoints.folder} is of {saved}, not "
+                             f"{history.network}: resume with {saved} or pass resume=False")
+        saved_history = checkpoints.restore(manifest, net, trainer, devices, train_iter)
+        trainer.set_learning_rate(lr)  # the lr passed now, not the saved optimizer's
+        for name in ("train_loss", "train_acc", "test_acc", "examples_per_sec", "train_seconds",
+                     "total_seconds"):
+            setattr(history, name, getattr(saved_history, name))
+    done = history.epochs_done
     if verbose:
         note = f" (quick mode: {num_epochs} of {asked_epochs} epochs)" if quick else ""
-        print(f"training {history.network} on {history.device} for {num_epochs} epoch(s){note}")
+        if manifest is None:
+            print(f"training {history.network} on {history.device} for {num_epochs} epoch(s){note}")
+        else:
+            print(f"resuming {history.network} on {history.device} after epoch {done} of "
+                  f"{num_epochs}{note} (checkpoint in {checkpoints.folder})")
     plot = TrainingPlot(num_epochs, title=f"{history.network} on {history.device}") if verbose else None
+    if plot is not None:
+        for epoch in range(done):
+            plot.add(epoch + 1, train_loss=history.train_loss[epoch],
+                     train_acc=history.train_acc[epoch], test_acc=history.test_acc[epoch])
     live = plot is not None and plot.live
     num_batches = len(train_iter) if hasattr(train_iter, "__len__") else None
     plot_every = max(1, num_batches // PLOT_POINTS_PER_EPOCH) if (live and num_batches) else None
 
     start = time.perf_counter()
-    for epoch in range(num_epochs):
+    for epoch in range(done, num_epochs):
         epoch_start = time.perf_counter()
-        loss_sum = np.zeros((), ctx=device)
-        correct = np.zeros((), ctx=device)
+        loss_sums = [np.zeros((), ctx=d) for d in devices]
+        correct = [np.zeros((), ctx=d) for d in devices]
         seen = 0
         pending: deque = deque()
         for i, (X, y) in enumerate(train_iter):
-            X, y = X.as_in_ctx(device), y.as_in_ctx(device)
+            shards = _shards(X, y, devices)
+            # A batch smaller than the number of devices leaves some without data: they run one
+            # example with a zero loss, so that their gradients are zero (and fresh) and the
+            # kvstore's sum holds only the real ones. (Sliced outside autograd.record(), which
+            # cannot record a slice of an unrecorded array.)
+            idle = [(X[:1].as_in_ctx(d), y[:1].as_in_ctx(d)) for d in devices[len(shards):]]
             with autograd.record():
-                y_hat = net(X)
-                loss = loss_fn(y_hat, y)
-            loss.backward()
-            trainer.step(X.shape[0])
-            loss_sum = loss_sum + loss.sum()
-            correct = correct + num_correct(y_hat, y)
+                outputs = [(net(Xk), yk) for Xk, yk in shards]
+                losses = [loss_fn(y_hat, yk) for y_hat, yk in outputs]
+                losses_idle = [loss_fn(net(Xk), yk) * 0 for Xk, yk in idle]
+            for loss in losses + losses_idle:
+                loss.backward()
+            trainer.step(y.shape[0])
+            for k, ((y_hat, yk), loss) in enumerate(zip(outputs, losses, strict=True)):
+                loss_sums[k] = loss_sums[k] + loss.sum()
+                correct[k] = correct[k] + num_correct(y_hat, yk)
             seen += y.shape[0]
-            pending.append(loss_sum)
+            pending.append(list(loss_sums))
             if len(pending) > MAX_BATCHES_AHEAD:
-                pending.popleft().wait_to_read()
+                for array in pending.popleft():
+                    array.wait_to_read()
             if plot_every and (i + 1) % plot_every == 0 and i + 1 < num_batches:
-                plot.add(epoch + (i + 1) / num_batches,
-                         train_loss=float(loss_sum) / seen, train_acc=float(correct) / seen)
-        train_loss, train_acc = float(loss_sum) / seen, float(correct) / seen  # one sync per epoch
+                plot.add(epoch + (i + 1) / num_batches, train_loss=_total(loss_sums) / seen,
+                         train_acc=_total(correct) / seen)
+        # One read per device and epoch.
+        train_loss, train_acc = _total(loss_sums) / seen, _total(correct) / seen
         epoch_seconds = time.perf_counter() - epoch_start
         history.train_seconds += epoch_seconds
-        test_acc = evaluate_accuracy(net, test_iter, device)
+        test_acc = evaluate_accuracy(net, test_iter, devices=devices)
         history.train_loss.append(train_loss)
         history.train_acc.append(train_acc)
         history.test_acc.append(test_acc)
@@ -227,11 +421,19 @@ def train(
             print(f"epoch {epoch + 1}/{num_epochs}: loss {train_loss:.3f}, train acc "
                   f"{train_acc:.3f}, test acc {test_acc:.3f}, {seen / epoch_seconds:,.0f} examples/s",
                   flush=True)
+        if checkpoints is not None:
+            history.total_seconds += time.perf_counter() - start
+            start = time.perf_counter()
+            checkpoints.save(epoch + 1, net, trainer, history, train_iter)
     npx.waitall()
-    history.total_seconds = time.perf_counter() - start
+    history.total_seconds += time.perf_counter() - start
     if verbose:
         print(history.summary())
     return history
 
 
-__all__ = ["History", "evaluate_accuracy", "num_correct", "train"]
+def _total(arrays) -> float:
+    return sum(float(a) for a in arrays)
+
+
+__all__ = ["Checkpoints", "History", "evaluate_accuracy", "num_correct", "train"]
