@@ -35,7 +35,10 @@ notebooks: setup
 ## Lint, unit tests and every notebook under nbval, in quick mode (what CI runs).
 test: setup
 	$(BIN)/ruff check .
-	D2LCNN_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest tests notebooks \
+	@# Two runs: the unit tests choose their own mode (module-scoped fixtures would otherwise
+	@# see D2LCNN_QUICK), the notebooks run in quick mode.
+	env -u D2LCNN_QUICK MPLBACKEND=Agg $(BIN)/python -m pytest tests -p no:cacheprovider
+	D2LCNN_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest notebooks \
 		--nbval-lax --nbval-current-env -p no:cacheprovider
 
 lint: setup
