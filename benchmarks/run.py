@@ -27,17 +27,22 @@ import json
 import math
 import os
 import platform
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import SimpleNamespace
 
+# d2lcnn before MXNet: it sets MXNet's CPU threads (d2lcnn.cpu_threads), as in the notebooks.
+import d2lcnn  # noqa: F401
+
+# isort: split
 import mxnet as mx
 import numpy as onp
 from mxnet import autograd, gluon, init, np, npx
 
-from d2lcnn import data, models
+from d2lcnn import cpu_threads, data, models
 from d2lcnn.device import describe, try_gpu
 from d2lcnn.summary import summary
 from d2lcnn.train import num_correct, train
@@ -118,6 +123,7 @@ def machine(device: mx.Context) -> dict:
         "numpy": onp.__version__,
         "d2l": d2l.__version__,
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        "cpu_threads": cpu_threads.current().source,
     }
 
 
@@ -244,29 +250,166 @@ def _end_to_end_rate(record: dict) -> float:
 
 
 # ---------------------------------------------------------------------------------------------
+# Thread settings and fresh processes
+
+
+def thread_settings() -> list[dict]:
+    """The CPU thread settings that LeNet is measured under (tables 1 and 3): this process's
+    (d2lcnn's, see :mod:`d2lcnn.cpu_threads`) and, where d2lcnn changed it, MXNet's own default,
+    which is what d2l's users get. Each dict: ``key``, ``threads`` per operator, ``label``."""
+    current = cpu_threads.current()
+    if not current.set_by_d2lcnn:
+        user = os.environ.get(cpu_threads.MXNET_ENV) or os.environ.get(cpu_threads.OMP_ENV)
+        how = "as set in the environment" if user else "MXNet's default = d2lcnn's"
+        return [{"key": "d2lcnn", "threads": current.threads, "label": f"{current.threads} ({how})"}]
+    return [{"key": "mxnet", "threads": current.mxnet_default,
+             "label": f"{current.mxnet_default} (MXNet's default)"},
+            {"key": "d2lcnn", "threads": current.threads,
+             "label": f"{current.threads} (d2lcnn's: all physical cores)"}]
+
+
+def in_subprocess(task: str, setting: dict, **kwargs) -> dict:
+    """Run ``TASKS[task](**kwargs)`` in a fresh Python under thread ``setting``; its result.
+
+    A fresh process per measurement: MXNet fixes its threads when it is loaded, and d2l's
+    DataLoader forks worker pools whose leftovers would slow down what runs after them. Under
+    MXNet's default setting the process imports MXNet before d2lcnn, as a d2l user's does."""
+    env = dict(os.environ)
+    prelude = ""
+    if setting["key"] == "mxnet":
+        # What d2lcnn set (here or in a parent process): the threads, and its companions.
+        env.pop(cpu_threads.OMP_ENV, None)
+        env.pop(cpu_threads.MARK_ENV, None)
+        for name, value in cpu_threads.COMPANIONS.items():
+            if env.get(name) == value:
+                env.pop(name)
+        prelude = "import mxnet; "
+    code = prelude + "import sys; from benchmarks.run import run_task; run_task(sys.argv[1:])"
+    done = subprocess.run([sys.executable, "-c", code, task, json.dumps(kwargs)],
+                          cwd=HERE.parent, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark task {task!r} ({setting['label']} threads) failed:\n"
+                           f"{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def task_lenet(dataset: str, smoke: bool, repeats: int, batch_size: int, lr: float) -> dict:
+    """Pure forward/backward and d2lcnn's LeNet epoch, ``repeats`` times each, taking turns."""
+    _, arrays = load_data(dataset, smoke)
+    device = try_gpu()
+    premade = list(itertools.islice(
+        data.ArrayLoader(*arrays["train"], batch_size, shuffle=True, device=device, seed=2), 50))
+    num_steps = 2 if smoke else math.ceil(len(arrays["train"][0]) / batch_size)
+    pure, ours = [], []
+    for _ in range(repeats):  # pure first: it also warms up the kernels the epoch uses
+        pure.append(_lenet_pure_steps(premade, num_steps, lr, device))
+        ours.append(lenet_epoch(arrays, batch_size, lr, device))
+    return {"threads": cpu_threads.current().threads, "pure_runs": pure, "ours_runs": ours}
+
+
+def task_d2l_lenet(dataset: str, smoke: bool, repeats: int, batch_size: int, lr: float) -> dict:
+    """d2l's LeNet epoch, ``repeats`` times."""
+    _, arrays = load_data(dataset, smoke)
+    runs = [d2l_epoch(arrays, batch_size, lr) for _ in range(repeats)]
+    return {"threads": cpu_threads.current().threads, "runs": runs}
+
+
+def task_d2l_loaders(dataset: str, smoke: bool, sizes: list, batch_size: int,
+                     num_batches: dict) -> dict:
+    """d2l's loader alone per size (:func:`d2l_loader_speeds`); sizes as strings (JSON keys)."""
+    _, arrays = load_data(dataset, smoke)
+    num_batches = {int(k): v for k, v in num_batches.items()}
+    return {str(k): v for k, v in d2l_loader_speeds(arrays, sizes, batch_size, num_batches).items()}
+
+
+TASKS = {"lenet": task_lenet, "d2l_lenet": task_d2l_lenet, "d2l_loaders": task_d2l_loaders}
+
+
+def run_task(argv: list[str]) -> None:
+    """Entry point of :func:`in_subprocess`: ``argv`` = [task, JSON keyword arguments]; prints
+    the result as JSON on the last line."""
+    task, kwargs = argv[0], json.loads(argv[1])
+    print(json.dumps(TASKS[task](**kwargs)))
+
+
+def lenet_measurements(dataset: str, smoke: bool, repeats: int, say) -> tuple[dict, dict]:
+    """Tables 1 and 3: for each thread setting, pure forward/backward and d2lcnn's epoch in a
+    process of their own; d2l's epoch in another, under MXNet's default threads (how d2l's users
+    run it, and its best: see benchmarks/README.md); best run of each kept (other processes on
+    the machine can only slow a run down). The ratio compares d2lcnn under its own setting."""
+    bs, lr = D2L_BATCH_SIZE, D2L_LR
+    common = {"dataset": dataset, "smoke": smoke, "repeats": repeats, "batch_size": bs, "lr": lr}
+    settings = []
+    theirs = None
+    for setting in thread_settings():
+        say(f"LeNet with {setting['label']} threads per operator: pure forward/backward and "
+            f"d2lcnn epoch ({repeats}×) in a fresh process ...")
+        ours = in_subprocess("lenet", setting, **common)
+        if theirs is None:  # d2l under MXNet's default, as its users run it (see the README)
+            say(f"LeNet, d2l's pipeline with {setting['label']} threads ({repeats}×) ...")
+            theirs = in_subprocess("d2l_lenet", setting, **common)
+            theirs["label"] = setting["label"]
+        pure = max(ours["pure_runs"], key=lambda r: r["examples_per_sec"])
+        epoch_rate = max(r["train_examples_per_sec"] for r in ours["ours_runs"])
+        settings.append({
+            **setting, "threads_seen": ours["threads"],
+            "d2lcnn": min(ours["ours_runs"], key=lambda r: r["seconds"]),
+            "pure": pure["examples_per_sec"], "epoch": epoch_rate,
+            "overhead": 1 - epoch_rate / pure["examples_per_sec"],
+            "all_runs": {"d2lcnn_seconds": [r["seconds"] for r in ours["ours_runs"]],
+                         "pure": [r["examples_per_sec"] for r in ours["pure_runs"]],
+                         "epoch": [r["train_examples_per_sec"] for r in ours["ours_runs"]]},
+        })
+    own = next(s for s in settings if s["key"] == "d2lcnn")
+    d2l_best = min(theirs["runs"], key=lambda r: r["seconds"])
+    end_to_end = {
+        "dataset": dataset, "batch_size": bs, "lr": lr, "repeats": repeats,
+        "settings": settings, "d2lcnn_threads": own["label"], "d2l_threads": theirs["label"],
+        "d2l": d2l_best, "d2l_all_runs_seconds": [r["seconds"] for r in theirs["runs"]],
+        "d2lcnn": own["d2lcnn"],
+        "ratio": _end_to_end_rate(own["d2lcnn"]) / _end_to_end_rate(d2l_best),
+    }
+    loop = {"batch_size": bs, "threads": own["label"], "pure": own["pure"], "epoch": own["epoch"],
+            "overhead": own["overhead"], "all_runs": own["all_runs"]}
+    return end_to_end, loop
+
+
+# ---------------------------------------------------------------------------------------------
 # 2: loaders alone
 
 
+def d2l_loader_speeds(arrays: dict, sizes: Iterable[int], batch_size: int,
+                      num_batches: dict) -> dict:
+    """Examples/s of d2l's training loader (4 workers) per size, from asking for the first batch
+    until the last one is made. Its worker pool is started before the clock (its DataLoader
+    starts it when it is made). Run in a process of its own (see :func:`in_subprocess`)."""
+    rates = {}
+    for size in sizes:
+        n = num_batches.get(size) if isinstance(num_batches, dict) else None
+        module = d2l_baseline.D2LFashionMNIST(arrays["train"], arrays["test"], batch_size,
+                                              resize=(size, size))
+        loader = module.get_dataloader(train=True)
+        seconds, count = _timed(lambda loader=loader, n=n: _count(loader, n))
+        rates[size] = count / seconds
+        del loader, module
+        gc.collect()
+    return rates
+
+
 def loader_speeds(arrays: dict, sizes: Iterable[int], batch_size: int, num_batches: dict,
-                  device, with_d2l: bool = True) -> list[dict]:
-    """Examples/s of d2l's loader and of ours (bilinear, and nearest where exact) per size.
+                  device, d2l_rates: dict | None = None) -> list[dict]:
+    """Examples/s of our loader (bilinear, and nearest where exact) per size, beside d2l's
+    (``d2l_rates``: size -> examples/s, from :func:`d2l_loader_speeds`).
 
     Each loader serves ``num_batches[size]`` batches of the shuffled training set; the clock
-    runs from asking for the first batch until the last one is ready on the device. d2l's worker
-    pool is started before the clock (its DataLoader starts it when it is made)."""
+    runs from asking for the first batch until the last one is ready on the device."""
     images, labels = arrays["train"]
     rows = []
     for size in sizes:
         n = num_batches.get(size)
         row = {"size": size, "batch_size": batch_size, "batches": n}
-        if with_d2l:
-            module = d2l_baseline.D2LFashionMNIST(arrays["train"], arrays["test"], batch_size,
-                                                  resize=(size, size))
-            loader = module.get_dataloader(train=True)
-            seconds, count = _timed(lambda loader=loader, n=n: _count(loader, n))
-            row["d2l"] = count / seconds
-            del loader, module
-            gc.collect()
+        if d2l_rates and size in d2l_rates:
+            row["d2l"] = d2l_rates[size]
         methods = ["bilinear"] + (["nearest"] if size % 28 == 0 and size != 28 else [])
         for method in methods:
             ours = data.ArrayLoader(images, labels, batch_size, shuffle=True, device=device,
@@ -276,7 +419,7 @@ def loader_speeds(arrays: dict, sizes: Iterable[int], batch_size: int, num_batch
             row["ours" if method == "bilinear" else "ours_nearest"] = count / seconds
         if size == 28:
             host = data.ArrayLoader(images, labels, batch_size, shuffle=True, device=mx.cpu())
-            seconds, count = _timed(lambda host=host, n=n: _count(host.host_batches(), n))
+            seconds, count = _timed(lambda host=host: _count(host.host_chunks(scale_on_host=False), None))
             row["ours_host"] = count / seconds
         rows.append(row)
     return rows
@@ -390,17 +533,23 @@ def tables(results: dict) -> str:
     out = []
     e2e = results["end_to_end"]
     if e2e:
-        d2l_rate, ours_rate = _end_to_end_rate(e2e["d2l"]), _end_to_end_rate(e2e["d2lcnn"])
+        best = _end_to_end_rate(e2e["d2l"])
         out.append(f"### 1. LeNet, one epoch end to end ({e2e['dataset']}, batch "
                    f"{e2e['batch_size']}, lr {e2e['lr']}: {e2e['d2l']['num_train']:,} training + "
-                   f"{e2e['d2l']['num_val']:,} test examples; best of {e2e['repeats']})\n")
-        out.append(markdown_table(
-            ["pipeline", "seconds", "examples/s", "ratio"],
-            [["d2l 1.0.3: FashionMNIST + Trainer + LeNet", _fmt(e2e["d2l"]["seconds"], ".1f"),
-              _fmt(d2l_rate), "1.00×"],
-             ["d2lcnn: ArrayLoader + train() + lenet()", _fmt(e2e["d2lcnn"]["seconds"], ".1f"),
-              _fmt(ours_rate), f"{ours_rate / d2l_rate:.2f}×"]]))
-        out.append("")
+                   f"{e2e['d2l']['num_val']:,} test examples; best of {e2e['repeats']}, each "
+                   "pipeline in fresh processes)\n")
+        rows = [["d2l 1.0.3: FashionMNIST + Trainer + LeNet", e2e["d2l_threads"],
+                 _fmt(e2e["d2l"]["seconds"], ".1f"), _fmt(best), "1.00×"]]
+        for setting in e2e["settings"]:
+            record = setting["d2lcnn"]
+            rate = _end_to_end_rate(record)
+            rows.append(["d2lcnn: ArrayLoader + train() + lenet()", setting["label"],
+                         _fmt(record["seconds"], ".1f"), _fmt(rate), f"{rate / best:.2f}×"])
+        out.append(markdown_table(["pipeline", "CPU threads per operator", "seconds",
+                                   "examples/s", "ratio"], rows))
+        out.append(f"\nThe target compares d2lcnn as it runs by default (threads: "
+                   f"{e2e['d2lcnn_threads']}) with d2l as it runs by default (threads: "
+                   f"{e2e['d2l_threads']}): {e2e['ratio']:.2f}×.\n")
     if results["loaders"]:
         bs = results["loaders"][0]["batch_size"]
         out.append(f"### 2. Loaders alone (shuffled training set, batch {bs}, examples/s)\n")
@@ -418,14 +567,16 @@ def tables(results: dict) -> str:
         out.append("")
     loop = results["loop_overhead"]
     if loop:
+        settings = e2e.get("settings") or []
         out.append(f"### 3. Loop overhead (LeNet, batch {loop['batch_size']}, examples/s of "
                    f"training steps; best of {len(loop['all_runs']['pure'])})\n")
+        rows = [[s["label"], _fmt(s["pure"]), _fmt(s["epoch"]), f"{s['overhead']:.1%}"]
+                for s in settings]
         out.append(markdown_table(
-            ["what", "examples/s", "relative"],
-            [["pure forward/backward/update on pre-made batches", _fmt(loop["pure"]), "1.00"],
-             ["d2lcnn train(): loader + step + on-device metrics", _fmt(loop["epoch"]),
-              f"{loop['epoch'] / loop['pure']:.2f}"]]))
-        out.append(f"\nOverhead of the loop: {loop['overhead']:.1%}.\n")
+            ["CPU threads per operator", "pure forward/backward/update on pre-made batches",
+             "d2lcnn train(): loader + step + on-device metrics", "overhead"], rows))
+        out.append(f"\nOverhead of the loop with d2lcnn's setting (threads: {loop['threads']}): "
+                   f"{loop['overhead']:.1%}.\n")
     nets = results["results"]
     if nets:
         mm = results["matmul"]
@@ -461,7 +612,8 @@ def check_targets(results: dict) -> list[dict]:
     if e2e:
         ratio = _end_to_end_rate(e2e["d2lcnn"]) / _end_to_end_rate(e2e["d2l"])
         need = TARGETS["end_to_end_ratio"]
-        checks.append({"target": "LeNet epoch vs d2l's pipeline", "measured": f"{ratio:.2f}×",
+        checks.append({"target": "LeNet epoch vs d2l's pipeline",
+                       "measured": f"{ratio:.2f}×",
                        "needed": f"≥ {need}×", "met": ratio >= need})
     loop = results["loop_overhead"]
     if loop:
@@ -538,41 +690,18 @@ def run(args: argparse.Namespace) -> dict:
     say("matrix multiply ...")
     results["matmul"] = matmul_gflops(device, n=512 if args.smoke else 2048)
 
-    # 3 first: its pure forward/backward also warms up the kernels both LeNet epochs use.
-    # Each LeNet measurement is repeated, the three kinds taking turns, and the best run of each
-    # kind is kept: other processes on the machine can only slow a run down.
-    bs = D2L_BATCH_SIZE
-    premade = list(itertools.islice(
-        data.ArrayLoader(*arrays["train"], bs, shuffle=True, device=device, seed=2), 50))
-    num_steps = 2 if args.smoke else math.ceil(len(arrays["train"][0]) / bs)
-    pure_runs, ours_runs, d2l_runs = [], [], []
-    for i in range(args.repeats):
-        say(f"LeNet, run {i + 1} of {args.repeats}: pure forward/backward, d2lcnn epoch, d2l epoch ...")
-        pure_runs.append(_lenet_pure_steps(premade, num_steps, D2L_LR, device))
-        ours_runs.append(lenet_epoch(arrays, bs, D2L_LR, device))
-        d2l_runs.append(d2l_epoch(arrays, bs, D2L_LR))
-    del premade
-    pure = max(pure_runs, key=lambda r: r["examples_per_sec"])
-    ours = min(ours_runs, key=lambda r: r["seconds"])
-    theirs = min(d2l_runs, key=lambda r: r["seconds"])
-    epoch_rate = max(r["train_examples_per_sec"] for r in ours_runs)
-    results["end_to_end"] = {
-        "dataset": dataset, "batch_size": bs, "lr": D2L_LR, "repeats": args.repeats,
-        "d2l": theirs, "d2lcnn": ours, "ratio": _end_to_end_rate(ours) / _end_to_end_rate(theirs),
-        "all_runs_seconds": {"d2l": [r["seconds"] for r in d2l_runs],
-                             "d2lcnn": [r["seconds"] for r in ours_runs]},
-    }
-    results["loop_overhead"] = {
-        "batch_size": bs, "pure": pure["examples_per_sec"], "epoch": epoch_rate,
-        "overhead": 1 - epoch_rate / pure["examples_per_sec"],
-        "all_runs": {"pure": [r["examples_per_sec"] for r in pure_runs],
-                     "epoch": [r["train_examples_per_sec"] for r in ours_runs]},
-    }
+    results["end_to_end"], results["loop_overhead"] = lenet_measurements(
+        dataset, args.smoke, args.repeats, say)
 
     say("loaders ...")
+    bs = D2L_BATCH_SIZE
     num_batches = ({s: 2 for s in LOADER_SIZES} if args.smoke
                    else {28: None, 96: 100, 224: 40})
-    results["loaders"] = loader_speeds(arrays, LOADER_SIZES, bs, num_batches, device)
+    d2l_rates = in_subprocess("d2l_loaders", thread_settings()[0], dataset=dataset,
+                              smoke=args.smoke, sizes=list(LOADER_SIZES), batch_size=bs,
+                              num_batches={str(k): v for k, v in num_batches.items()})
+    results["loaders"] = loader_speeds(arrays, LOADER_SIZES, bs, num_batches, device,
+                                       {int(k): v for k, v in d2l_rates.items()})
 
     loader_cache: dict = {}
     for key, entry in registry.items():
@@ -624,12 +753,9 @@ def report(results: dict) -> str:
         f"Data: {results['dataset']} from the original IDX files.",
         "",
     ]
-    if m.get("omp_num_threads") is None and m.get("device", "").startswith("cpu"):
-        head[-1:-1] = [
-            "",
-            "OMP_NUM_THREADS was not set: MXNet then runs each operator on half the cores of an "
-            "Intel CPU (it assumes hyper-threading), so small networks such as LeNet compute on "
-            "one core of a 2-core machine (see benchmarks/README.md, section Threads)."]
+    if m.get("cpu_threads"):
+        head[-1:-1] = ["", f"CPU threads per MXNet operator in this process (tables 2 and 4): "
+                           f"{m['cpu_threads']} (see benchmarks/README.md, section Threads)."]
     return "\n".join(head).rstrip() + "\n\n" + tables(results)
 
 

@@ -5,7 +5,9 @@
 - parameters and multiply-adds per example, computed by :func:`d2lcnn.summary.summary` on the
   network built from :mod:`d2lcnn.models` at the input size it was trained on;
 - what its chapter's training run reached and how fast, read from the JSON file the chapter wrote
-  with ``history.save("results/<key>.json")`` (:class:`d2lcnn.train.History`);
+  with ``history.save(config.results_dir() / "<key>.json")`` (:class:`d2lcnn.train.History`);
+  :func:`d2lcnn.config.results_dir` is ``results/`` beside the notebooks, or the folder
+  ``$D2LCNN_RESULTS_DIR`` names (test runs use a temporary one);
 - the book's published numbers (:mod:`d2lcnn.published`, cited there);
 - if ``benchmarks/results.json`` exists, the examples/s measured by the benchmarks.
 
@@ -23,7 +25,7 @@ from pathlib import Path
 
 from mxnet.util import np_array, np_shape
 
-from . import models
+from . import config, models
 from . import published as book
 from .train import History
 
@@ -208,19 +210,21 @@ def load_benchmarks(path: str | os.PathLike) -> dict[str, float]:
 
 
 def compare(
-    results_dir: str | os.PathLike = "results",
+    results_dir: str | os.PathLike | None = None,
     networks: Sequence[str] | None = None,
     benchmarks_file: str | os.PathLike | None = None,
 ) -> Comparison:
     """Build the comparison of ``networks`` (default: all of :data:`NETWORKS`).
 
-    ``results_dir``: the folder with the chapters' ``<key>.json`` histories (``results`` relative
-    to ``notebooks/``). Parameters and multiply-adds are computed with
+    ``results_dir``: the folder with the chapters' ``<key>.json`` histories (default
+    :func:`d2lcnn.config.results_dir`: ``results`` relative to ``notebooks/``, or
+    ``$D2LCNN_RESULTS_DIR`` when set). Parameters and multiply-adds are computed with
     :func:`d2lcnn.summary.summary` at the input size of the run (the book's size when the run is
     missing). ``benchmarks_file``: optional benchmarks JSON (see :func:`load_benchmarks`).
     """
     from .summary import summary
 
+    results_dir = config.results_dir() if results_dir is None else Path(results_dir)
     keys = list(NETWORKS) if networks is None else list(networks)
     unknown = [k for k in keys if k not in NETWORKS]
     if unknown:

@@ -15,7 +15,7 @@ import platform
 import sys
 from dataclasses import dataclass, field
 
-from . import cuda_libs
+from . import cpu_threads, cuda_libs
 from .device import (
     BUILD_SASS,
     GPU_BUILD,
@@ -109,6 +109,9 @@ def _diagnose(m: Machine) -> Diagnosis:
         flags = [f"{name} {'yes' if build.features.get(name) else 'no'}"
                  for name in SHOWN_FEATURES if name in build.features]
         d.lines.append(_row("  features", ", ".join(flags)))
+    threads = cpu_threads.current()
+    d.lines.append(_row("CPU threads", f"{threads.threads or '?'} per operator ({threads.source})"))
+    d.add_advice(threads.warning)
 
     # CUDA libraries: only the GPU build needs them.
     library_errors = m.library_errors() if gpu_install or build.cuda else {}

@@ -8,6 +8,8 @@ from pathlib import Path
 import matplotlib
 import pytest
 
+import d2lcnn  # noqa: F401  before any test module imports MXNet, as the notebooks do
+
 matplotlib.use("Agg")  # tests draw figures headless
 
 REPO = Path(__file__).resolve().parents[1]

@@ -54,6 +54,15 @@ def test_smoke_run_writes_results_the_comparison_can_read(smoke_run):
     assert e2e["d2l"]["num_train"] == e2e["d2lcnn"]["num_train"] == 1280
     assert e2e["d2l"]["num_val"] == e2e["d2lcnn"]["num_val"] == 256
     assert e2e["d2l"]["num_workers"] == 4
+    # every thread setting measured each pipeline in its own processes, with that many threads
+    from d2lcnn import cpu_threads
+
+    keys = [s["key"] for s in e2e["settings"]]
+    assert keys == (["mxnet", "d2lcnn"] if cpu_threads.current().set_by_d2lcnn else ["d2lcnn"])
+    for setting in e2e["settings"]:
+        assert setting["threads_seen"] == setting["threads"]
+        assert {"d2lcnn", "pure", "epoch", "overhead"} <= set(setting)
+    assert results["machine"]["cpu_threads"]
     assert comparison.load_benchmarks(out / "results.json") == {}  # smoke figures are ignored
     full = out / "as_if_full.json"
     full.write_text(json.dumps({**results, "smoke": False}))

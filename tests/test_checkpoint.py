@@ -171,3 +171,24 @@ class _Other(mx.gluon.nn.HybridSequential):
     def __init__(self):
         super().__init__()
         self.add(mx.gluon.nn.Dense(10))
+
+
+def test_shuffled_run_resumes_exactly(tmp_path):
+    """With a shuffling ArrayLoader, 1 epoch + resume to 3 ends with the weights of 3 straight
+    epochs: the loader's state in the checkpoint gives the resumed run the same batch order."""
+    images, labels = data.load_arrays("fashion-mnist", "train")
+
+    def straight_or_resumed(folder, epochs_first):
+        config.set_seed(0)
+        nets = []
+        for num_epochs, resume in ((epochs_first, False), (3, True)):
+            loader = data.ArrayLoader(images[:600], labels[:600], 100, shuffle=True, seed=4)
+            net = models.lenet()
+            train.train(net, loader, Loader(200, offset=50000), num_epochs=num_epochs, lr=0.9,
+                        device=mx.cpu(), checkpoint_dir=folder, resume=resume, verbose=False)
+            nets.append(net)
+        return nets[-1]
+
+    straight = straight_or_resumed(tmp_path / "straight", 3)
+    resumed = straight_or_resumed(tmp_path / "resumed", 1)
+    assert_same_weights(straight, resumed)

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import pytest
 from mxnet import npx
 
-from d2lcnn import comparison, data, models, published
+from d2lcnn import comparison, config, data, models, published
 from d2lcnn.device import cpu
 from d2lcnn.train import History, train
 
@@ -131,3 +131,14 @@ def test_beside_the_book(lenet_history):
     assert "here: 1 epoch(s) × 512 examples" in lines[-1]
     with pytest.raises(KeyError, match="no MXNet result"):
         comparison.beside_the_book(lenet_history, "alexnet_bn")
+
+
+def test_default_results_dir_follows_the_environment(monkeypatch, tmp_path, lenet_history):
+    # What chapters 08-16 do under `make test`: save to and read from $D2LCNN_RESULTS_DIR.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(config.RESULTS_ENV, str(tmp_path / "quick" / "results"))
+    lenet_history.save(config.results_dir() / "lenet.json")  # creates the folder
+    assert not (tmp_path / "results").exists()
+    table = comparison.compare(networks=["lenet"])
+    assert table.results_dir == tmp_path / "quick" / "results"
+    assert table.missing == [] and table.rows[0].measured

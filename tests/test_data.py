@@ -5,9 +5,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import json
 import shutil
 import urllib.error
 
+import mxnet as mx
 import numpy as onp
 import pytest
 
@@ -266,3 +268,67 @@ def test_quick_mode_keeps_a_fixed_real_subset(monkeypatch, capsys):
     assert (again.images == train_iter.images).all()
     counts = onp.bincount(train_iter.labels, minlength=10)
     assert counts.min() > 50, f"the subset should cover every class, got {counts}"
+
+
+def test_chunked_batches_equal_one_batch_at_a_time(monkeypatch):
+    """Batches cut from a chunk are exactly the batches gathered one by one, in the same order."""
+    images, labels = data.load_arrays("fashion-mnist", "test")
+    images, labels = images[:2000], labels[:2000]
+    loader = data.ArrayLoader(images, labels, 128, shuffle=True, seed=3, device=mx.cpu())
+    loader_small = data.ArrayLoader(images, labels, 128, shuffle=True, seed=3, device=mx.cpu())
+    assert loader.batches_per_chunk == 10  # 4 MiB of float32 at 28×28
+    batches = list(loader)
+    order = onp.random.default_rng(3).permutation(2000)
+    assert [y.shape[0] for _, y in batches] == [128] * 15 + [80]
+    for k, (X, y) in enumerate(batches):
+        idx = order[k * 128 : (k + 1) * 128]
+        onp.testing.assert_allclose(X.asnumpy()[:, 0], images[idx] / 255, rtol=1e-6)
+        assert (y.asnumpy() == labels[idx]).all()
+    # chunks of another size cut the same batches
+    monkeypatch.setattr(data, "CHUNK_BYTES", 3 * 4 * 128 * 28 * 28)  # 3 batches a chunk
+    assert loader_small.batches_per_chunk == 3
+    for (X, y), (X2, y2) in zip(batches, loader_small, strict=True):
+        assert (X.asnumpy() == X2.asnumpy()).all() and (y.asnumpy() == y2.asnumpy()).all()
+
+
+def test_big_images_come_one_batch_a_chunk():
+    _, test_iter = data.load_fashion_mnist(128, resize=224)
+    assert test_iter.batches_per_chunk == 1
+    _, test_iter = data.load_fashion_mnist(128, resize=96)
+    assert test_iter.batches_per_chunk == 1
+
+
+@pytest.mark.parametrize("seed", [5, None])
+def test_state_dict_resumes_the_same_shuffles(seed):
+    """After load_state_dict, a fresh loader draws the epochs the saved one would have drawn."""
+    images, labels = data.load_arrays("fashion-mnist", "test")
+    make = lambda: data.ArrayLoader(images[:500], labels[:500], 100, shuffle=True, seed=seed)  # noqa: E731
+    config.set_seed(11)
+    loader = make()
+    next(iter(loader))  # one epoch's order drawn
+    state = json.loads(json.dumps(loader.state_dict()))  # survives JSON, as in a checkpoint
+    expected = [y.asnumpy() for _, y in loader]
+    config.set_seed(99)  # another state, as in a new process
+    resumed = make()
+    resumed.load_state_dict(state)
+    assert all((a == b.asnumpy()).all() for a, (_, b) in zip(expected, resumed, strict=True))
+
+
+def test_state_of_another_kind_of_loader_is_refused():
+    images, labels = data.load_arrays("fashion-mnist", "test")
+    seeded = data.ArrayLoader(images[:10], labels[:10], 5, shuffle=True, seed=1)
+    unseeded = data.ArrayLoader(images[:10], labels[:10], 5, shuffle=True)
+    with pytest.raises(ValueError, match="same seed= argument"):
+        unseeded.load_state_dict(seeded.state_dict())
+
+
+def test_host_chunks_are_uint8_for_a_gpu_and_scaled_for_the_cpu():
+    images, labels = data.load_arrays("fashion-mnist", "test")
+    loader = data.ArrayLoader(images[:300], labels[:300], 100, device=mx.cpu())
+    (raw, y), = list(loader.host_chunks(scale_on_host=False))
+    (scaled, y2), = list(loader.host_chunks())
+    assert raw.dtype == onp.uint8 and scaled.dtype == onp.float32
+    assert (raw.asnumpy() == images[:300]).all() and (y.asnumpy() == y2.asnumpy()).all()
+    # the same values as MXNet's own uint8 -> float32 scaling on the device
+    assert (scaled.asnumpy() == (raw.astype("float32") / 255).asnumpy()).all()
+    assert (loader.transform(raw).asnumpy() == loader.transform(scaled).asnumpy()).all()
