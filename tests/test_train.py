@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as onp
 import pytest
 from mxnet import np, npx
@@ -68,4 +70,7 @@ def test_history_round_trip(tmp_path):
     path = history.save(tmp_path / "results" / "lenet.json")
     assert [p.name for p in path.parent.iterdir()] == ["lenet.json"]
     assert train.History.load(path) == history
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # shareable, like any file written
     assert "1,000 examples seen" in history.summary()
