@@ -45,7 +45,7 @@ from mxnet import autograd, gluon, init, np, npx
 from d2lcnn import cpu_threads, data, models
 from d2lcnn.device import describe, try_gpu
 from d2lcnn.summary import summary
-from d2lcnn.train import num_correct, train
+from d2lcnn.train import BatchMetrics, train
 
 from . import d2l_baseline
 
@@ -277,12 +277,7 @@ def in_subprocess(task: str, setting: dict, **kwargs) -> dict:
     env = dict(os.environ)
     prelude = ""
     if setting["key"] == "mxnet":
-        # What d2lcnn set (here or in a parent process): the threads, and its companions.
-        env.pop(cpu_threads.OMP_ENV, None)
-        env.pop(cpu_threads.MARK_ENV, None)
-        for name, value in cpu_threads.COMPANIONS.items():
-            if env.get(name) == value:
-                env.pop(name)
+        env = cpu_threads.without_d2lcnn_settings(env)
         prelude = "import mxnet; "
     code = prelude + "import sys; from benchmarks.run import run_task; run_task(sys.argv[1:])"
     done = subprocess.run([sys.executable, "-c", code, task, json.dumps(kwargs)],
@@ -385,7 +380,7 @@ def d2l_loader_speeds(arrays: dict, sizes: Iterable[int], batch_size: int,
     starts it when it is made). Run in a process of its own (see :func:`in_subprocess`)."""
     rates = {}
     for size in sizes:
-        n = num_batches.get(size) if isinstance(num_batches, dict) else None
+        n = num_batches.get(size)
         module = d2l_baseline.D2LFashionMNIST(arrays["train"], arrays["test"], batch_size,
                                               resize=(size, size))
         loader = module.get_dataloader(train=True)
@@ -419,7 +414,8 @@ def loader_speeds(arrays: dict, sizes: Iterable[int], batch_size: int, num_batch
             row["ours" if method == "bilinear" else "ours_nearest"] = count / seconds
         if size == 28:
             host = data.ArrayLoader(images, labels, batch_size, shuffle=True, device=mx.cpu())
-            seconds, count = _timed(lambda host=host: _count(host.host_chunks(scale_on_host=False), None))
+            chunks = host.host_chunks(scale_on_host=False)  # what a GPU's host does
+            seconds, count = _timed(lambda chunks=chunks: _count(chunks, None))
             row["ours_host"] = count / seconds
         rows.append(row)
     return rows
@@ -464,7 +460,9 @@ def network_speed(entry, arrays: dict, device, budget_s: float, min_batches: int
     trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": lr})
     loader = data.ArrayLoader(images, labels, batch_size, shuffle=True, device=device,
                               resize=resize, seed=0)
-    sums = [np.zeros((), ctx=device), np.zeros((), ctx=device)]
+    metrics = BatchMetrics()
+    metrics.hybridize(static_alloc=True, static_shape=True)
+    sums = [np.zeros(2, ctx=device)]
 
     def run(num_batches: int) -> int:
         n = 0
@@ -476,8 +474,7 @@ def network_speed(entry, arrays: dict, device, budget_s: float, min_batches: int
                 loss = loss_fn(y_hat, y)
             loss.backward()
             trainer.step(X.shape[0])
-            sums[0] = sums[0] + loss.sum()
-            sums[1] = sums[1] + num_correct(y_hat, y)
+            sums[0] = sums[0] + metrics(y_hat, y, loss)
             n += y.shape[0]
         return n
 

@@ -6,7 +6,7 @@ of ``OMP_NUM_THREADS``, or, when that is unset, *half* the processors of an x86 
 (many cloud machines, CI's 2-core VM among them) that leaves half of the cores idle: LeNet trains at
 about 11,000 examples/s on one of CI's two cores and about 15,500 on both.
 
-``import d2lcnn`` calls :func:`configure`. When neither ``OMP_NUM_THREADS`` nor
+``import d2lcnn`` calls :func:`apply`, which calls :func:`configure`. When neither ``OMP_NUM_THREADS`` nor
 ``MXNET_OMP_MAX_THREADS`` is set, MXNet is not imported yet, and the number of physical cores this
 process may use (its CPU affinity, capped by a cgroup CPU quota) differs from MXNet's default, it
 sets ``OMP_NUM_THREADS`` to that number. On a hyper-threaded CPU MXNet's default already is that
@@ -40,7 +40,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ThreadSetting", "configure", "physical_cores", "cpu_quota", "mxnet_default_threads"]
+__all__ = ["ThreadSetting", "apply", "configure", "cpu_quota", "current", "mxnet_default_threads",
+           "physical_cores", "without_d2lcnn_settings"]
 
 OMP_ENV = "OMP_NUM_THREADS"
 MXNET_ENV = "MXNET_OMP_MAX_THREADS"
@@ -172,6 +173,19 @@ def configure(
     return ThreadSetting(cores, cores, f"{OMP_ENV}={cores} set by d2lcnn: {cores} physical "
                                        f"core(s), where MXNet would use {default}",
                          set_by_d2lcnn=True, mxnet_default=default)
+
+
+def without_d2lcnn_settings(environ: dict) -> dict:
+    """A copy of ``environ`` without what :func:`configure` set there (or in a parent process):
+    for a child process that should run with MXNet's own default threads."""
+    env = dict(environ)
+    if env.get(OMP_ENV) and env.get(OMP_ENV) == env.get(MARK_ENV):
+        del env[OMP_ENV]
+    env.pop(MARK_ENV, None)
+    for name, value in COMPANIONS.items():
+        if env.get(name) == value:
+            del env[name]
+    return env
 
 
 _applied: ThreadSetting | None = None

@@ -363,9 +363,9 @@ class ArrayLoader:
 
     Images stay uint8 on the host until they are needed. Then a chunk of batches (up to
     :data:`CHUNK_BYTES` of float32 after the transform: 10 batches of 128 at 28×28, one at
-    224×224) is gathered, copied to the device as uint8 (4× less traffic than float32), scaled to
-    [0, 1] and, if asked, resized there in one call for the whole chunk; the batches are views of
-    it. Yields X float32 of shape (batch, 1, H, W) and y int32 of shape (batch,). A fresh shuffle
+    224×224) is gathered, scaled to [0, 1] (on the host for the CPU; for a GPU copied as uint8,
+    4× less traffic than float32, and scaled there) and, if asked, resized on the device in one
+    call for the whole chunk; the batches are views of it (see :meth:`host_chunks`). Yields X float32 of shape (batch, 1, H, W) and y int32 of shape (batch,). A fresh shuffle
     is drawn every epoch when ``shuffle`` is true; the last batch may be smaller (as in d2l).
 
     ``resize_method``: "bilinear" (as d2l's ``transforms.Resize``) or "nearest" (pixel

@@ -212,8 +212,9 @@ def _first_param_device(net: gluon.Block) -> mx.Context:
 
 def num_correct(y_hat, y):
     """Number of rows of logits ``y_hat`` (batch, classes) whose arg-max equals label ``y``, as a
-    float32 scalar array on the same device (no host synchronisation)."""
-    return (y_hat.argmax(axis=1).astype(y.dtype) == y).astype("float32").sum()
+    float32 scalar array on the same device (no host synchronisation). Works on arrays and, inside
+    a hybridized block, on symbols (labels are compared as int32, whatever their dtype)."""
+    return (y_hat.argmax(axis=1).astype("int32") == y.astype("int32")).astype("float32").sum()
 
 
 def evaluate_accuracy(
@@ -326,7 +327,7 @@ def train(
     if isinstance(net, gluon.HybridBlock):
         net.hybridize(static_alloc=True, static_shape=True)
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
-    batch_metrics = _BatchMetrics()
+    batch_metrics = BatchMetrics()
     batch_metrics.hybridize(static_alloc=True, static_shape=True)
     if kvstore is None:
         kvstore = "device" if all(d.device_type == "gpu" for d in devices) else "local"
@@ -433,14 +434,14 @@ def _totals(sums) -> tuple[float, float]:
     return float(total[0]), float(total[1])
 
 
-class _BatchMetrics(gluon.HybridBlock):
-    """[sum of the losses, number correct] of a batch as one float32 (2,) array: what
-    :func:`train` adds up on the device. Hybridized, it is one call instead of eight operators
-    from Python per batch; on a CPU the Python thread shares the cores with the computation."""
+class BatchMetrics(gluon.HybridBlock):
+    """``(y_hat, y, loss)`` -> [sum of the losses, :func:`num_correct`] of a batch as one float32
+    (2,) array: what :func:`train` adds up on the device. Hybridized, it is one call instead of
+    eight operators from Python per batch; on a CPU the Python thread shares the cores with the
+    computation."""
 
     def hybrid_forward(self, F, y_hat, y, loss):
-        correct = (F.np.argmax(y_hat, axis=1).astype("int32") == y.astype("int32"))
-        return F.np.stack([loss.sum(), correct.astype("float32").sum()])
+        return F.np.stack([loss.sum(), num_correct(y_hat, y)])
 
 
-__all__ = ["Checkpoints", "History", "evaluate_accuracy", "num_correct", "train"]
+__all__ = ["BatchMetrics", "Checkpoints", "History", "evaluate_accuracy", "num_correct", "train"]

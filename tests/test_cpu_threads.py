@@ -110,6 +110,15 @@ def test_a_child_process_knows_the_setting_is_d2lcnns(monkeypatch):
         assert not setting.set_by_d2lcnn and setting.threads == 1 and name in setting.source
 
 
+def test_without_d2lcnn_settings_undoes_configure_only(monkeypatch):
+    monkeypatch.setattr(cpu_threads.platform, "machine", lambda: "x86_64")
+    env = {"PATH": "/bin"}
+    configure(env, mxnet_imported=False, cores=2, quota=None, num_cpus=2)
+    assert cpu_threads.without_d2lcnn_settings(env) == {"PATH": "/bin"}
+    users = {"OMP_NUM_THREADS": "2", "MXNET_CPU_PARALLEL_SIZE": "500000"}
+    assert cpu_threads.without_d2lcnn_settings(users) == users
+
+
 def test_too_late_after_mxnet_says_so(monkeypatch):
     monkeypatch.setattr(cpu_threads.platform, "machine", lambda: "x86_64")
     env: dict = {}
