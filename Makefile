@@ -1,23 +1,58 @@
 # One entry point for learners, teachers and CI. Everything runs in a local virtual environment
-# (.venv) made with Python 3.11; `make setup` is implied by every other target.
-PYTHON ?= python3.11
+# (.venv) made with Python 3.11 or 3.12, found by itself; `make setup` is implied by every other
+# target.
+#
+# PYTHON=/path/to/python picks the interpreter; otherwise the first of PYTHON_CANDIDATES that runs
+# and is a supported version (3.11, 3.12: d2lcnn/machine/compat.py, SUPPORTED_PYTHONS). Each is
+# tried by running it, not by its presence: a pyenv shim exists for versions it cannot start.
+PYTHON_CANDIDATES ?= python3.11 python3.12 python3 python
+SUPPORTED := import sys; sys.exit(sys.version_info[:2] not in ((3, 11), (3, 12)))
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell for p in $(PYTHON_CANDIDATES); do command -v $$p >/dev/null 2>&1 && $$p -c '$(SUPPORTED)' >/dev/null 2>&1 && { command -v $$p; break; }; done)
+endif
 VENV ?= .venv
 BIN := $(VENV)/bin
 # EXTRAS=dev,gpu installs the GPU build of MXNet (see README, section GPU).
 EXTRAS ?= dev
-# The environment is reinstalled whenever the dependency list or the extras change.
-STAMP := $(VENV)/.installed-$(shell (cat pyproject.toml; echo '$(EXTRAS)') | cksum | cut -d' ' -f1)
+# Which Python made the environment: its version and installation (a venv's python reports the
+# same as the interpreter it was made from).
+IDENTITY := import sys; print(sys.version.split()[0], sys.base_prefix)
+PYTHON_IDENTITY := $(if $(PYTHON),$(shell $(PYTHON) -c '$(IDENTITY)' 2>/dev/null))
+# The environment is reinstalled whenever the dependency list, the extras or the Python change.
+STAMP := $(VENV)/.installed-$(shell (cat pyproject.toml; echo '$(EXTRAS) $(PYTHON_IDENTITY)') | cksum | cut -d' ' -f1)
 NOTEBOOKS ?= notebooks/*.ipynb
 # Test runs of the notebooks save their training histories in a temporary folder
 # (D2LCNN_RESULTS_DIR, see d2lcnn/config.py), not in notebooks/results with the committed ones.
 TEMP_RESULTS := results=$$(mktemp -d) && trap 'rm -rf "$$results"' EXIT && D2LCNN_RESULTS_DIR=$$results
 
-.PHONY: setup lab notebooks committed-notebooks test lint unit nbval benchmark doctor clean
+define GET_PYTHON
+MXNet 1.9.1 needs Python 3.11 or 3.12 (none of the NumPy versions it works with installs on 3.13).
+Install one, then run make again (or name it: make lab PYTHON=/path/to/python3.12):
+  Debian 12:     sudo apt install python3.11-venv
+  Ubuntu 24.04:  sudo apt install python3.12-venv
+  older Ubuntu:  sudo add-apt-repository ppa:deadsnakes/ppa && sudo apt install python3.12-venv
+  macOS:         brew install python@3.12
+  anywhere:      pyenv install 3.12,  or  uv python install 3.12  and  PYTHON=$$(uv python find 3.12)
+endef
+export GET_PYTHON
+
+.PHONY: setup lab lib notebooks committed-notebooks test lint unit nbval benchmark doctor \
+	distributed-demo clean
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 is needed (MXNet 1.9.1), found {sys.version.split()[0]}: set PYTHON=/path/to/python3.11"'
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "No Python 3.11 or 3.12 found (tried: $(PYTHON_CANDIDATES))." >&2; \
+		echo "$$GET_PYTHON" >&2; exit 1; fi
+	@$(PYTHON) -c '$(SUPPORTED)' 2>/dev/null || { \
+		version=$$($(PYTHON) -c 'import sys; print(sys.version.split()[0])' 2>/dev/null) \
+			&& echo "PYTHON=$(PYTHON) is Python $$version." >&2 || echo "PYTHON=$(PYTHON) does not run." >&2; \
+		echo "$$GET_PYTHON" >&2; exit 1; }
+	@# A venv made by another Python is made afresh (a venv cannot change its interpreter).
+	@if [ -x $(BIN)/python ] && [ "$$($(BIN)/python -c '$(IDENTITY)' 2>/dev/null)" != "$(PYTHON_IDENTITY)" ]; then \
+		echo "$(VENV) was made with another Python: making it afresh with $(PYTHON) ($(PYTHON_IDENTITY))"; \
+		rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
@@ -68,7 +103,16 @@ benchmark: setup
 
 ## What this machine can use: CPU, GPUs, CUDA libraries.
 doctor: setup
-	$(BIN)/python -m d2lcnn.doctor
+	$(BIN)/python -m d2lcnn.machine.doctor
+
+## The lesson modules (d2lcnn/lessons) from the notebooks' #@save cells.
+lib: setup
+	$(BIN)/python scripts/build_lessons.py
+
+## MXNet's parameter server on this machine: a scheduler, a server and two workers, each worker
+## pushing a number and pulling the sum (README, section Several machines).
+distributed-demo: setup
+	$(BIN)/python -m d2lcnn.machine.distributed --workers 2 --servers 1 --timeout 120 --demo
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

@@ -23,9 +23,22 @@ import tempfile
 import time
 
 import numpy as onp
-from d2l import mxnet as d2l
 from mxnet import gluon, np, npx
 from mxnet.gluon.data.vision import transforms
+
+#: What to do where d2l is not installed (it installs on Python 3.11 only).
+D2L_MISSING = (
+    "The benchmark compares d2lcnn with d2l 1.0.3, which is not installed here: d2l installs on "
+    "Python 3.11 only (it pins numpy 1.23.5, scipy 1.10.1 and pandas 2.0.3, which have no wheels "
+    "for 3.12), and d2lcnn installs it there. Run the benchmark in a Python 3.11 environment: "
+    "make benchmark PYTHON=python3.11 VENV=.venv-3.11")
+
+try:
+    from d2l import mxnet as d2l
+except ModuleNotFoundError as missing:
+    if missing.name != "d2l":
+        raise
+    raise ModuleNotFoundError(D2L_MISSING, name="d2l") from None
 
 __all__ = ["GluonFashionMNIST", "D2LFashionMNIST", "fit_lenet"]
 

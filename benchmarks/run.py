@@ -47,7 +47,12 @@ from d2lcnn.device import describe, try_gpu
 from d2lcnn.summary import summary
 from d2lcnn.train import BatchMetrics, train
 
-from . import d2l_baseline
+try:
+    from . import d2l_baseline
+except ModuleNotFoundError as missing:  # d2l installs on Python 3.11 only
+    if missing.name != "d2l":
+        raise
+    d2l_baseline, D2L_MISSING = None, str(missing)
 
 npx.set_np()
 
@@ -783,6 +788,8 @@ def main(argv: list[str] | None = None) -> dict:
                         help="runs of each LeNet measurement, best kept (default 2; smoke 1)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = parser.parse_args(argv)
+    if d2l_baseline is None:
+        parser.exit(2, f"{D2L_MISSING}\n")
     if args.repeats is None:
         args.repeats = 1 if args.smoke else 2
     results = run(args)

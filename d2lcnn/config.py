@@ -1,12 +1,22 @@
-"""Run settings shared by every notebook: quick mode, where results go, and random seeds.
+"""Every setting d2lcnn takes from the environment, read here and nowhere else; and seeds.
 
-Quick mode (``D2LCNN_QUICK=1``) lets the *same* notebook code finish in seconds: the loaders keep a
-small, fixed, real subset of the data and :func:`d2lcnn.train.train` runs one epoch. Both say so in
-their output, so a quick result is never mistaken for a full one. Without the variable the notebooks
-use the book's full hyperparameters.
+==========================  =====================================================================
+variable                    meaning
+==========================  =====================================================================
+``D2LCNN_QUICK``            1: quick mode, a smoke test of the same code (one epoch on a fixed
+                            small real subset); 0 or unset: full runs (:func:`quick_mode`)
+``D2LCNN_DATA_DIR``         a folder holding the data sets' files (:func:`data_dir`)
+``D2LCNN_RESULTS_DIR``      where training runs save their results (:func:`results_dir`)
+``D2LCNN_FORM``             ``book`` or ``native``: the form of the networks of chapters 09-15
+                            to train, whatever the device (:func:`form_override`)
+``D2LCNN_NO_CUDA_PRELOAD``  1: do not load the CUDA libraries of pip's wheels
+                            (:func:`cuda_preload_enabled`)
+``MXNET_HOME``              MXNet's cache, where downloaded data sets go (:func:`mxnet_home`)
+``OMP_NUM_THREADS`` …       the CPU threads of MXNet's operators (:func:`thread_settings`)
+==========================  =====================================================================
 
-The training chapters save their histories under :func:`results_dir` (``results/`` beside the
-notebooks, or the folder ``D2LCNN_RESULTS_DIR`` names), where chapter 16 reads them.
+Functions here only read; nothing is read at import time, so a notebook sees a variable changed
+with ``%env`` in an earlier cell.
 """
 
 from __future__ import annotations
@@ -18,65 +28,110 @@ from pathlib import Path
 import numpy as onp
 
 QUICK_ENV = "D2LCNN_QUICK"
+DATA_DIR_ENV = "D2LCNN_DATA_DIR"
+RESULTS_DIR_ENV = "D2LCNN_RESULTS_DIR"
+FORM_ENV = "D2LCNN_FORM"
+NO_CUDA_PRELOAD_ENV = "D2LCNN_NO_CUDA_PRELOAD"
+MXNET_HOME_ENV = "MXNET_HOME"
+#: OpenMP's and MXNet's thread settings, and the mark d2lcnn leaves beside the one it sets.
+THREAD_ENVS = ("OMP_NUM_THREADS", "MXNET_OMP_MAX_THREADS", "D2LCNN_SET_OMP_NUM_THREADS",
+               "MXNET_CPU_PARALLEL_SIZE")
+
 #: Training and test examples kept in quick mode (a fixed random subset of the real data).
 QUICK_TRAIN_EXAMPLES = 1000
 QUICK_TEST_EXAMPLES = 500
 #: Epochs run in quick mode, whatever the notebook asks for.
 QUICK_EPOCHS = 1
-#: Environment variable naming the folder for training histories (see :func:`results_dir`).
-RESULTS_ENV = "D2LCNN_RESULTS_DIR"
+#: The forms a network of chapters 09-15 can be trained in.
+FORMS = ("book", "native")
+#: Where the committed results of the full runs live, relative to ``notebooks/``.
+REFERENCE_RESULTS = Path("results") / "reference"
+#: Where a reader's own runs go by default, relative to ``notebooks/`` (not committed).
+OWN_RESULTS = Path("results") / "mine"
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
 
-def quick_mode() -> bool:
-    """Return True when ``D2LCNN_QUICK`` asks for quick mode.
-
-    Accepts 1/true/yes/on and 0/false/no/off (any case); anything else is an error rather than a
-    guess, since a typo would silently change how long training runs and what it reports.
-    """
-    value = os.environ.get(QUICK_ENV, "").strip().lower()
+def _flag(name: str) -> bool:
+    value = os.environ.get(name, "").strip().lower()
     if value in _TRUE:
         return True
     if value in _FALSE:
         return False
-    raise ValueError(
-        f"{QUICK_ENV}={os.environ[QUICK_ENV]!r} is not understood: "
-        f"set it to 1 for quick mode or 0 (or leave it unset) for full runs."
-    )
+    raise ValueError(f"{name}={os.environ[name]!r} is not understood: set it to 1 (on) or 0 (off), "
+                     "or leave it unset.")
 
 
-def epochs(num_epochs: int) -> int:
-    """Epochs to run: ``num_epochs`` normally, :data:`QUICK_EPOCHS` in quick mode."""
-    return min(num_epochs, QUICK_EPOCHS) if quick_mode() else num_epochs
+def quick_mode() -> bool:
+    """True when ``D2LCNN_QUICK`` asks for quick mode.
+
+    Accepts 1/true/yes/on and 0/false/no/off (any case); anything else is an error rather than a
+    guess, since a typo would silently change how long training runs and what it reports.
+    """
+    return _flag(QUICK_ENV)
 
 
-def describe() -> str:
-    """One line saying which mode is active, for the top of a notebook."""
-    if quick_mode():
-        return (
-            f"quick mode ({QUICK_ENV}=1): {QUICK_EPOCHS} epoch on {QUICK_TRAIN_EXAMPLES:,} training "
-            f"and {QUICK_TEST_EXAMPLES:,} test examples (a fixed real subset)"
-        )
-    return f"full mode: the book's hyperparameters on the whole data set (set {QUICK_ENV}=1 for a quick run)"
+def describe_quick_mode(quick: bool) -> str:
+    """One line saying what ``quick`` means, for a training report."""
+    if quick:
+        return (f"quick mode ({QUICK_ENV}=1): {QUICK_EPOCHS} epoch on {QUICK_TRAIN_EXAMPLES:,} "
+                f"training and {QUICK_TEST_EXAMPLES:,} test examples, a fixed real subset")
+    return "full data"
+
+
+def data_dir() -> Path | None:
+    """The folder ``D2LCNN_DATA_DIR`` names, or None."""
+    value = os.environ.get(DATA_DIR_ENV, "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def mxnet_home() -> Path:
+    """MXNet's cache folder: ``$MXNET_HOME`` or ``~/.mxnet``."""
+    value = os.environ.get(MXNET_HOME_ENV, "").strip()
+    return Path(value or "~/.mxnet").expanduser()
 
 
 def results_dir() -> Path:
-    """The folder where the chapters save their training histories and chapter 16 reads them.
+    """Where a training run saves its result: ``$D2LCNN_RESULTS_DIR`` when set, else
+    ``results/mine`` relative to the working folder (a notebook runs in ``notebooks/``).
 
-    ``$D2LCNN_RESULTS_DIR`` when it is set (and not empty), else ``results``, relative to the
-    working directory: a notebook runs in ``notebooks/``, so that is ``notebooks/results``, where
-    the committed results of full runs live. Test runs (``make test``, ``make nbval``) execute every
-    notebook in quick mode; they set the variable to a temporary folder so that their quick
-    histories do not overwrite the committed ones.
+    The committed results of the full runs are in ``results/reference`` (see
+    :func:`reference_results_dir`); a reader's runs never overwrite them.
     """
-    value = os.environ.get(RESULTS_ENV, "").strip()
-    return Path(value) if value else Path("results")
+    value = os.environ.get(RESULTS_DIR_ENV, "").strip()
+    return Path(value).expanduser() if value else OWN_RESULTS
+
+
+def reference_results_dir() -> Path:
+    """The committed results of the full runs, ``results/reference`` beside the notebooks."""
+    return REFERENCE_RESULTS
+
+
+def form_override() -> str | None:
+    """The form ``D2LCNN_FORM`` asks for ("book" or "native"), or None to let the device decide."""
+    value = os.environ.get(FORM_ENV, "").strip().lower()
+    if not value:
+        return None
+    if value not in FORMS:
+        raise ValueError(f"{FORM_ENV}={os.environ[FORM_ENV]!r} is not a form: set it to "
+                         f"{' or '.join(FORMS)}, or leave it unset to let the device choose.")
+    return value
+
+
+def cuda_preload_enabled() -> bool:
+    """False when ``D2LCNN_NO_CUDA_PRELOAD`` turns off loading the CUDA wheels' libraries."""
+    return not _flag(NO_CUDA_PRELOAD_ENV)
+
+
+def thread_settings() -> dict[str, str]:
+    """The thread settings present in the environment (see :mod:`d2lcnn.machine.cpu_threads`)."""
+    return {name: os.environ[name] for name in THREAD_ENVS if name in os.environ}
 
 
 def set_seed(seed: int = 0) -> None:
-    """Seed Python's, NumPy's and MXNet's random number generators (initialisation, shuffling)."""
+    """Seed Python's, NumPy's and MXNet's random number generators (initialisation, shuffling,
+    dropout, augmentation)."""
     import mxnet as mx
 
     random.seed(seed)

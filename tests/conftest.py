@@ -8,8 +8,11 @@ from pathlib import Path
 import matplotlib
 import pytest
 
-import d2lcnn  # noqa: F401  before any test module imports MXNet, as the notebooks do
+from d2lcnn import machine
 
+# Before any test module imports MXNet, as each chapter's first cell does: NumPy's aliases, the
+# CUDA libraries of a GPU install, and MXNet's CPU threads.
+machine.prepare()
 matplotlib.use("Agg")  # tests draw figures headless
 
 REPO = Path(__file__).resolve().parents[1]

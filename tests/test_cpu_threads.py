@@ -1,4 +1,5 @@
-"""d2lcnn.cpu_threads: MXNet's OpenMP threads set from the CPU's real topology, before MXNet."""
+"""d2lcnn.machine.cpu_threads: MXNet's OpenMP threads set from the CPU's real topology, before
+MXNet; and a thread setting MXNet would abort on, explained instead."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from d2lcnn import cpu_threads
-from d2lcnn.cpu_threads import configure, cpu_quota, mxnet_default_threads, physical_cores
+from d2lcnn.machine import cpu_threads
+from d2lcnn.machine.cpu_threads import configure, cpu_quota, mxnet_default_threads, physical_cores
 
 
 def _topology(root: Path, cpus: dict[int, tuple[int, int]]) -> Path:
@@ -124,7 +125,7 @@ def test_too_late_after_mxnet_says_so(monkeypatch):
     env: dict = {}
     setting = configure(env, mxnet_imported=True, cores=2, quota=None, num_cpus=2)
     assert env == {} and setting.threads == 1
-    assert "import d2lcnn first" in setting.warning and "OMP_NUM_THREADS=2" in setting.warning
+    assert "call prepare() first" in setting.warning and "OMP_NUM_THREADS=2" in setting.warning
 
 
 def test_unknown_topology_changes_nothing():
@@ -141,20 +142,50 @@ def _fresh_python(code: str, env_changes: dict) -> subprocess.CompletedProcess:
                           check=True, timeout=120)
 
 
-def test_import_d2lcnn_first_gives_mxnet_the_cores():
-    """In a fresh interpreter: import d2lcnn, then MXNet; MXNet sees the setting."""
+def test_prepare_first_gives_mxnet_the_cores():
+    """In a fresh interpreter: machine.prepare(), then MXNet; MXNet sees the setting."""
     out = _fresh_python(
-        "import os, d2lcnn; from d2lcnn import cpu_threads; import mxnet; "
-        "s = cpu_threads.current(); print(s.threads, os.environ.get('OMP_NUM_THREADS'))", {})
-    threads, env_value = out.stdout.split()
+        "import os; from d2lcnn import machine; report = machine.prepare(); "
+        "from d2lcnn.machine import cpu_threads; import mxnet; "
+        "s = cpu_threads.current(); print(s.threads, os.environ.get('OMP_NUM_THREADS')); "
+        "print(report)", {})
+    threads, env_value = out.stdout.splitlines()[0].split()
     expected = cpu_threads.current().threads
     assert int(threads) == expected
     if env_value != "None":
         assert int(env_value) == expected
-    assert "imported before d2lcnn" not in out.stderr
+    assert "imported before" not in out.stdout + out.stderr
 
 
 def test_import_mxnet_first_warns_where_it_matters():
-    out = _fresh_python("import mxnet, d2lcnn", {})
+    out = _fresh_python("import mxnet; from d2lcnn import machine; print(machine.prepare())", {})
     setting = configure(environ={}, mxnet_imported=True)
-    assert (setting.warning != "") == ("imported before d2lcnn" in out.stderr)
+    assert (setting.warning != "") == ("imported before d2lcnn.machine.prepare()" in out.stdout)
+    assert out.stderr == ""
+
+
+@pytest.mark.parametrize("name", ["OMP_NUM_THREADS", "MXNET_OMP_MAX_THREADS"])
+@pytest.mark.parametrize("value", ["abc", "0", "-2", "2.5"])
+def test_an_invalid_thread_setting_is_explained_not_set(name, value):
+    env = {name: value}
+    setting = configure(env, mxnet_imported=False, cores=2, quota=None, num_cpus=2)
+    assert env == {name: value}  # nothing added beside it
+    assert f"{name}={value!r} is not a number of threads" in setting.error
+    assert "positive whole number" in setting.error and "unset it" in setting.error
+
+
+def test_prepare_refuses_an_invalid_thread_setting_before_mxnet_aborts():
+    """MXNet aborts the whole process (C++ dmlc::ParamError, rc 134) on OMP_NUM_THREADS=abc;
+    prepare() raises a ValueError saying so, and MXNet is never imported."""
+    code = ("import sys; from d2lcnn import machine\n"
+            "try:\n    machine.prepare()\n"
+            "except ValueError as err:\n    print('refused:', err)\n"
+            "print('mxnet' in sys.modules)")
+    names = (cpu_threads.OMP_ENV, cpu_threads.MXNET_ENV, cpu_threads.MARK_ENV)
+    env = {k: v for k, v in os.environ.items() if k not in names}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**env, "OMP_NUM_THREADS": "abc"}, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "refused: OMP_NUM_THREADS='abc' is not a number of threads" in out.stdout
+    assert "set it to a positive whole number" in out.stdout
+    assert out.stdout.splitlines()[-1] == "False"

@@ -1,5 +1,5 @@
 """The GPU install's CUDA libraries: the table, the pins of the ``gpu`` extra, and the preloading
-that ``import d2lcnn`` does (on a fake site-packages folder; the real wheels are GPU-only)."""
+that ``machine.prepare()`` does (on a fake site-packages folder; the real wheels are GPU-only)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from d2lcnn import cuda_libs
+from d2lcnn.machine import cuda_libs
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -117,7 +117,7 @@ def test_gpu_build_without_driver_warns(tmp_path):
     site = fake_site(tmp_path)
     report = cuda_libs.preload([str(site)], loader=RecordingLoader(failing=("libcuda.so.1",)))
     assert len(report.warnings) == 1
-    assert "no NVIDIA driver" in report.warnings[0] and "d2lcnn.doctor" in report.warnings[0]
+    assert "no NVIDIA driver" in report.warnings[0] and "python -m d2lcnn.machine.doctor" in report.warnings[0]
 
 
 def test_cpu_build_over_gpu_build_warns(tmp_path):
@@ -157,8 +157,11 @@ def test_advice_names_the_package_or_the_missing_dependency():
     assert "install the NVIDIA driver" in cuda_libs.missing_library_advice("libcuda.so.1")
 
 
-def test_importing_d2lcnn_does_not_import_mxnet():
-    code = "import sys, d2lcnn; print('mxnet' in sys.modules)"
+def test_importing_d2lcnn_and_preparing_do_not_import_mxnet():
+    """prepare() must run before MXNet is imported, so neither it nor ``import d2lcnn`` may
+    import MXNet."""
+    code = ("import sys, d2lcnn; print('mxnet' in sys.modules); from d2lcnn import machine; "
+            "machine.prepare(); print('mxnet' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "False"
+    assert out.stdout.split() == ["False", "False"]

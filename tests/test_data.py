@@ -6,14 +6,18 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import shutil
+import stat
+import time
 import urllib.error
 
 import mxnet as mx
 import numpy as onp
 import pytest
 
-from d2lcnn import config, data
+from d2lcnn import config
+from d2lcnn.tools import data
 
 
 @pytest.fixture()
@@ -115,7 +119,84 @@ def test_mismatched_files_are_rejected(data_dir, tmp_path):
     shutil.copytree(data_dir / "fashion-mnist", folder)
     shutil.copy(data_dir / "fashion-mnist" / "train-labels-idx1-ubyte.gz",
                 folder / "t10k-labels-idx1-ubyte.gz")
-    with pytest.raises(data.IDXFormatError, match="do not belong together"):
+    with pytest.raises(data.DataIdentityError, match="Fashion-MNIST's training labels.*not its "
+                                                     "test labels.*original name"):
+        data.load_arrays("fashion-mnist", "test", root=folder)
+
+
+# --- identity: what a file holds, whatever its name or compression ------------------------------
+
+
+def test_payload_checksums_identify_the_real_files(data_dir):
+    """The recorded SHA-256 of each decompressed file is that of the real file, for both sets."""
+    for name, spec in data.DATASETS.items():
+        for file_name, digest in spec.payload_sha256.items():
+            raw = data.read_payload(data_dir / name / file_name)
+            assert data.payload_sha256(raw) == digest
+            assert data.identify(digest) == (spec, file_name)
+    assert data.identify("0" * 64) is None
+
+
+def test_recompressed_and_uncompressed_copies_are_recognised(data_dir, tmp_path):
+    """Debian re-compresses the files (another gzip header, another level) and also ships them
+    uncompressed: the identity is the decompressed bytes', so every form loads."""
+    folder = tmp_path / "fashion-mnist"
+    folder.mkdir()
+    for file_name in data.DATASETS["fashion-mnist"].file_names:
+        raw = data.read_payload(data_dir / "fashion-mnist" / file_name)
+        if "labels" in file_name:
+            (folder / file_name.removesuffix(".gz")).write_bytes(raw)
+        else:
+            (folder / file_name).write_bytes(gzip.compress(raw, compresslevel=1, mtime=0))
+    images, labels = data.load_arrays("fashion-mnist", "test", root=folder)
+    reference = data.load_arrays("fashion-mnist", "test")
+    assert (images == reference[0]).all() and (labels == reference[1]).all()
+
+
+def test_a_folder_of_one_data_set_never_loads_as_the_other(data_dir, monkeypatch):
+    monkeypatch.setenv("D2LCNN_DATA_DIR", str(data_dir / "fashion-mnist"))
+    with pytest.raises(data.DataIdentityError, match="Fashion-MNIST's training images, not "
+                                                     "MNIST's training images"):
+        data.load_arrays("mnist")
+    monkeypatch.setenv("D2LCNN_DATA_DIR", str(data_dir / "mnist"))
+    with pytest.raises(data.DataIdentityError, match="MNIST's test images, not Fashion-MNIST's"):
+        data.load_arrays("fashion-mnist", "test")
+
+
+def test_mnist_images_with_fashion_labels_are_refused(data_dir, tmp_path):
+    folder = tmp_path / "fashion-mnist"
+    folder.mkdir()
+    for file_name in data.DATASETS["fashion-mnist"].file_names:
+        source = "mnist" if "images" in file_name else "fashion-mnist"
+        (folder / file_name).symlink_to(data_dir / source / file_name)
+    with pytest.raises(data.DataIdentityError) as info:
+        data.load_arrays("fashion-mnist", "test", root=tmp_path)
+    message = str(info.value)
+    assert "t10k-images-idx3-ubyte.gz: this is MNIST's test images" in message
+    assert "a folder of its own" in message and "D2LCNN_DATA_DIR" in message
+
+
+def test_a_modified_file_is_not_taken_for_the_real_one(data_dir, tmp_path):
+    raw = bytearray(data.read_payload(data_dir / "fashion-mnist" / "t10k-labels-idx1-ubyte.gz"))
+    raw[100] = (raw[100] + 1) % 10  # one label changed: still a well-formed labels file
+    folder = tmp_path / "fashion-mnist"
+    shutil.copytree(data_dir / "fashion-mnist", folder)
+    (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(bytes(raw)))
+    with pytest.raises(data.DataIdentityError, match="not Fashion-MNIST's test labels.*modified, "
+                                                     "corrupt or from another data set.*Delete"):
+        data.load_arrays("fashion-mnist", "test", root=folder)
+
+
+def test_a_replaced_file_is_checked_again(data_dir, tmp_path):
+    """The cache is per path, modification time and size: a file changed after a good load is
+    read and identified again."""
+    folder = tmp_path / "fashion-mnist"
+    shutil.copytree(data_dir / "fashion-mnist", folder)
+    data.load_arrays("fashion-mnist", "test", root=folder)
+    target = folder / "t10k-labels-idx1-ubyte.gz"
+    target.unlink()
+    target.symlink_to(data_dir / "mnist" / "t10k-labels-idx1-ubyte.gz")
+    with pytest.raises(data.DataIdentityError, match="MNIST's test labels"):
         data.load_arrays("fashion-mnist", "test", root=folder)
 
 
@@ -170,6 +251,41 @@ def test_download_checks_md5_and_writes_atomically(data_dir, isolated, monkeypat
     assert sorted(p.name for p in cache.iterdir()) == sorted(data.DATASETS["fashion-mnist"].file_names)
     for name, md5 in data.DATASETS["fashion-mnist"].md5.items():
         assert hashlib.md5((cache / name).read_bytes()).hexdigest() == md5
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_downloads_respect_the_umask(data_dir, isolated, monkeypatch, umask):
+    monkeypatch.setattr(data.urllib.request, "urlopen", lambda url, timeout=None: _Response(
+        (data_dir / "fashion-mnist" / url.rsplit("/", 1)[1]).read_bytes()))
+    previous = os.umask(umask)
+    try:
+        target = isolated / "cache" / "t10k-labels-idx1-ubyte.gz"
+        data.download_file("https://mirror/t10k-labels-idx1-ubyte.gz", target,
+                           data.DATASETS["fashion-mnist"].md5["t10k-labels-idx1-ubyte.gz"])
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
+    assert [p.name for p in target.parent.iterdir()] == [target.name]
+
+
+def test_leftovers_of_killed_downloads_are_removed(data_dir, isolated, monkeypatch):
+    """A download killed outright (kill -9, power cut) leaves its hidden temporary file; the next
+    look for the data set removes it, but never the file of a download still running."""
+    cache = isolated / "mxnet" / "datasets" / "fashion-mnist"
+    cache.mkdir(parents=True)
+    old = [cache / ".train-images-idx3-ubyte.gz.k2j4h1.tmp",
+           cache / ".t10k-labels-idx1-ubyte.gz.x8a0c3.part"]  # an older version's name
+    running = cache / ".t10k-images-idx3-ubyte.gz.q1w2e3.tmp"
+    mine = cache / "notes.txt"  # not a download's: never touched
+    for path in (*old, running, mine):
+        path.write_bytes(b"partial")
+    an_hour_ago = time.time() - 3600
+    for path in (*old, mine):
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    _offline(monkeypatch)
+    with pytest.raises(data.DataNotFoundError):
+        data.locate("fashion-mnist")
+    assert sorted(p.name for p in cache.iterdir()) == sorted([running.name, mine.name])
 
 
 def test_download_with_wrong_checksum_leaves_nothing(data_dir, isolated, monkeypatch):
@@ -242,12 +358,55 @@ def test_nearest_needs_whole_factors():
 
 
 def test_bad_arguments_are_named():
-    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+    with pytest.raises(ValueError, match="batch_size must be at least 1, got 0: pass e.g. "
+                                         "batch_size=256"):
         data.load_fashion_mnist(0)
-    with pytest.raises(ValueError, match="resize must be a positive int"):
+    with pytest.raises(ValueError, match="resize must be at least 1, got -3: pass the side"):
         data.load_fashion_mnist(8, resize=-3)
-    with pytest.raises(ValueError, match="unknown data set 'cifar'"):
+    with pytest.raises(ValueError, match="unknown data set 'cifar': choose one of"):
         data.load_arrays("cifar")
+    with pytest.raises(ValueError, match="did you mean 'fashion-mnist'"):
+        data.load_arrays("Fashion_MNIST")
+
+
+def test_numpy_integers_are_sizes_and_booleans_are_not():
+    images, labels = data.load_arrays("fashion-mnist", "test")
+    loader = data.ArrayLoader(images[:300], labels[:300], onp.int64(128), resize=onp.int32(32))
+    assert loader.batch_size == 128 and type(loader.batch_size) is int
+    assert loader.resize == (32, 32) and len(loader) == 3
+    with pytest.raises(TypeError, match="batch_size must be a whole number ≥ 1, got True"):
+        data.ArrayLoader(images[:300], labels[:300], True)
+    with pytest.raises(TypeError, match="resize must be an int or a pair of ints"):
+        data.ArrayLoader(images[:300], labels[:300], 100, resize=True)
+
+
+def test_float_images_in_0_1_are_used_as_they_are():
+    """Images already scaled to [0, 1] are not divided by 255 a second time."""
+    images, labels = data.load_arrays("fashion-mnist", "test")
+    scaled = images[:200].astype(onp.float32) / 255
+    as_bytes = data.ArrayLoader(images[:200], labels[:200], 100, device=mx.cpu())
+    as_floats = data.ArrayLoader(scaled, labels[:200], 100, device=mx.cpu())
+    for (X, _), (X2, _) in zip(as_bytes, as_floats, strict=True):
+        onp.testing.assert_allclose(X.asnumpy(), X2.asnumpy(), rtol=1e-6)
+    (raw, _), = list(as_floats.host_chunks(scale_on_host=False))  # a GPU's share
+    onp.testing.assert_allclose(as_floats.transform(raw).asnumpy()[:, 0], scaled, rtol=1e-6)
+    assert float(X2.max()) <= 1.0 and float(X2.max()) > 0.5
+
+
+def test_mxnet_arrays_and_integer_images_are_accepted():
+    images, labels = data.load_arrays("fashion-mnist", "test")
+    loader = data.ArrayLoader(mx.np.array(images[:100].astype("int32")),
+                              mx.np.array(labels[:100].astype("float32")), 50, device="cpu")
+    assert loader.images.dtype == onp.uint8 and (loader.images == images[:100]).all()
+    assert (loader.labels == labels[:100]).all() and loader.device == mx.cpu()
+
+
+def test_text_labels_refuses_what_is_no_class():
+    with pytest.raises(ValueError, match="-1 is not a class of Fashion-MNIST: labels are whole "
+                                         "numbers 0–9"):
+        data.text_labels([3, -1])
+    with pytest.raises(ValueError, match="10 is not a class of MNIST"):
+        data.text_labels([10], dataset="mnist")
 
 
 def test_training_batches_are_reshuffled_each_epoch():
@@ -258,13 +417,13 @@ def test_training_batches_are_reshuffled_each_epoch():
     assert sorted(onp.concatenate(first).tolist()) == sorted(onp.concatenate(second).tolist())
 
 
-def test_quick_mode_keeps_a_fixed_real_subset(monkeypatch, capsys):
-    monkeypatch.setenv(config.QUICK_ENV, "1")
-    train_iter, test_iter = data.load_fashion_mnist(256)
+def test_quick_mode_keeps_a_fixed_real_subset(capsys):
+    train_iter, test_iter = data.load_fashion_mnist(256, quick=True)
     assert train_iter.num_examples == config.QUICK_TRAIN_EXAMPLES == 1000
     assert test_iter.num_examples == config.QUICK_TEST_EXAMPLES == 500
-    assert "quick mode (D2LCNN_QUICK=1): using 1,000 of 60,000 training" in capsys.readouterr().out
-    again, _ = data.load_fashion_mnist(256)
+    assert train_iter.quick and test_iter.quick
+    assert "quick mode: using 1,000 of 60,000 training" in capsys.readouterr().out
+    again, _ = data.load_fashion_mnist(256, quick=True)
     assert (again.images == train_iter.images).all()
     counts = onp.bincount(train_iter.labels, minlength=10)
     assert counts.min() > 50, f"the subset should cover every class, got {counts}"

@@ -1,14 +1,14 @@
-"""``python -m d2lcnn.doctor``: its report and advice on faked machines, and its real run here."""
+"""``python -m d2lcnn.machine.doctor``: its report and advice on faked machines, and its real run here."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
-from test_device import CPU_FEATURES, DRIVER_535, H100, RTX_3080, FakeMachine, gpu_machine
+from test_devices import CPU_FEATURES, DRIVER_535, H100, RTX_3080, FakeMachine, gpu_machine
 
-from d2lcnn import doctor
-from d2lcnn.device import GPU, Driver, MXNetBuild
+from d2lcnn.machine import cpu_threads, doctor
+from d2lcnn.machine.devices import GPU, Driver, MXNetBuild
 
 
 def test_no_gpu_cpu_build():
@@ -100,7 +100,7 @@ def test_failing_gpu_kernel_is_reported_per_device():
 
 
 def test_doctor_runs_here_and_reports_cpu_only():
-    out = subprocess.run([sys.executable, "-m", "d2lcnn.doctor"], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", "d2lcnn.machine.doctor"], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0, out.stderr
     text = out.stdout
@@ -115,3 +115,17 @@ def test_cpu_files_over_gpu_build_without_gpu_is_still_flagged():
     d = doctor.diagnose(FakeMachine(build=build))
     assert d.advice == ["mxnet-cu117 is installed but the CPU build's files overwrote it: "
                         "pip install --force-reinstall --no-deps mxnet-cu117==1.9.1"]
+
+
+def test_a_thread_setting_mxnet_would_abort_on_is_explained(monkeypatch):
+    """OMP_NUM_THREADS=abc makes MXNet abort at import (rc 134): the doctor checks no device,
+    says why in its verdict and gives the fix as advice (the real run: tests/test_bad_inputs.py)."""
+    error = ("OMP_NUM_THREADS='abc' is not a number of threads, and MXNet would abort at import: "
+             "set it to a positive whole number (e.g. OMP_NUM_THREADS=2) or unset it")
+    setting = cpu_threads.ThreadSetting(None, 2, "OMP_NUM_THREADS='abc'", error=error)
+    monkeypatch.setattr(cpu_threads, "_applied", setting)
+    fake = FakeMachine()
+    d = doctor.diagnose(fake)
+    assert fake.convolutions == [] and d.advice == [error] and not d.cpu_ok
+    assert "CPU threads    OMP_NUM_THREADS='abc': not a number of threads" in d.text()
+    assert "verdict: devices not checked: MXNet would abort at import" in d.text()

@@ -1,8 +1,11 @@
-"""The chapter 01–04 pictures (d2lcnn.explore): window logic, drawings and widgets, headless."""
+"""The chapter 01–04 pictures (d2lcnn.tools.explore): window logic, drawings, widgets and their still
+pictures, headless. The lessons' from-scratch operations check the explorer's own NumPy arithmetic."""
 
 from __future__ import annotations
 
+import base64
 import itertools
+from pathlib import Path
 
 import ipywidgets as widgets
 import numpy as onp
@@ -10,7 +13,8 @@ import pytest
 from matplotlib.figure import Figure
 from mxnet import np, npx
 
-from d2lcnn import explore, ops
+from d2lcnn.lessons import conv_output_size, corr2d, pool2d
+from d2lcnn.tools import explore
 
 npx.set_np()
 
@@ -44,7 +48,7 @@ def test_window_positions_cover_the_output(case):
     if k > n + 2 * p:
         k = n
     windows = explore.window_positions(n, k, p, s)
-    o = ops.conv_output_size(n, k, p, s)
+    o = conv_output_size(n, k, p, s)
     assert len(windows) == o * o
     assert max(w.rows[-1] for w in windows) < n + 2 * p
 
@@ -126,7 +130,7 @@ def test_sliding_window_explorer_widget():
 ])
 def test_geometry_agrees_with_gluon(n, k, p, s, d):
     geo = explore.conv_geometry(n, k, p, s, d)
-    assert geo.output_size == ops.conv_output_size(n, k, p, s, d)
+    assert geo.output_size == conv_output_size(n, k, p, s, d)
     assert explore.gluon_output_shape(n, k, p, s, d) == (1, 1, geo.output_size, geo.output_size)
 
 
@@ -173,3 +177,84 @@ def test_conv_geometry_explorer_widget():
     assert [s.value for s in sliders] == [8, 3, 1, 1, 1]
     sliders[0].value = 3
     sliders[1].value = 7  # too large: the picture says so instead of raising
+
+
+# --- the explorer's arithmetic agrees with the lessons ----------------------------------------
+
+@pytest.mark.parametrize("case", range(15))
+def test_window_outputs_match_corr2d_and_pool2d(case):
+    rng = onp.random.default_rng([7, case])
+    h, w = (int(v) for v in rng.integers(3, 8, 2))
+    k = tuple(int(v) for v in rng.integers(1, 4, 2))
+    p = tuple(int(rng.integers(0, ki)) for ki in k)  # smaller than the window, as pooling needs
+    s = tuple(int(v) for v in rng.integers(1, 3, 2))
+    x, kernel = rng.standard_normal((h, w)), rng.standard_normal(k)
+    windows = explore.window_positions((h, w), k, p, s)
+    padded = onp.pad(x, ((p[0], p[0]), (p[1], p[1])))
+    got = explore.window_outputs(padded, windows, "corr", kernel)
+    assert onp.allclose(got, corr2d(np.array(x), np.array(kernel), p, s).asnumpy(), atol=1e-5)
+    for mode, fill in [("max", -onp.inf), ("avg", 0.0)]:
+        padded = onp.pad(x, ((p[0], p[0]), (p[1], p[1])), constant_values=fill)
+        got = explore.window_outputs(padded, windows, mode)
+        assert onp.allclose(got, pool2d(np.array(x), k, mode, p, s).asnumpy(), atol=1e-5)
+
+
+def test_explore_does_not_import_lesson_code():
+    source = Path(explore.__file__).read_text(encoding="utf-8")
+    assert "lessons" not in "".join(line for line in source.splitlines() if "import" in line)
+
+
+# --- impossible settings explain themselves ---------------------------------------------------
+
+@pytest.mark.parametrize("n, k, p, d, words", [
+    (1, 7, 0, 1, "no output: the kernel spans 7 pixels but the padded input has only 1 (1 + 2·0)"),
+    (3, 5, 0, 1, "no output: the kernel spans 5 pixels but the padded input has only 3"),
+    (4, 3, 1, 3, "kernel spans 7 pixels (kernel 3 with dilation 3) but the padded input has only 6"),
+])
+def test_impossible_geometry_is_explained_in_the_courses_words(n, k, p, d, words):
+    title = explore.draw_conv_geometry(n, k, p, 1, d)._suptitle.get_text()
+    assert words in title
+    assert "Use a smaller kernel or dilation, or pad by at least" in title
+    assert explore.GLUON_REFUSES in title
+    for raw in ("dilated_ksize", "AddPad", "Check failed", "MXNetError", "dshape", "param_"):
+        assert raw not in title
+
+
+def test_gluon_refusal_hides_mxnets_message():
+    assert explore.gluon_output_shape(1, 7) == explore.GLUON_REFUSES
+
+
+# --- explorers show a still picture where the widget cannot run ------------------------------
+
+def _mimebundle(explorer) -> dict:
+    bundle = explorer._repr_mimebundle_()
+    return bundle[0] if isinstance(bundle, tuple) else bundle
+
+
+@pytest.mark.parametrize("make", [
+    lambda: explore.sliding_window_explorer(np.arange(9.0).reshape(3, 3), np.ones((2, 2))),
+    lambda: explore.sliding_window_explorer(np.arange(16.0).reshape(4, 4), mode="avg",
+                                            pool_size=3, padding=1, stride=2),
+    lambda: explore.conv_geometry_explorer(),
+    lambda: explore.conv_geometry_explorer(n=3, k=5, p=0),  # starts at an impossible setting
+])
+def test_explorer_output_has_a_still_picture_and_a_short_text(make, capsys):
+    explorer = make()
+    bundle = _mimebundle(explorer)
+    assert bundle["image/png"] == explorer.picture_png
+    assert base64.b64decode(bundle["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
+    text = bundle["text/plain"]
+    assert "run this cell" in text and "\n" not in text and len(text) < 100
+    assert "VBox" not in text
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # the live widget, when running
+    out, err = capsys.readouterr()
+    # outside a kernel the Output widget does not capture the first drawing: it prints its repr
+    hints = [line for line in out.splitlines() if "run this cell if you only see a picture" in line]
+    assert len(hints) == 1 and hints[0].startswith("Drag the slider")
+    assert err == ""
+
+
+def test_still_picture_is_the_starting_picture():
+    explorer = explore.conv_geometry_explorer(n=8, k=3, p=1, s=2)
+    fig = explore.draw_conv_geometry(8, 3, 1, 2)
+    assert explorer.picture_png == explore._png(fig)

@@ -9,7 +9,8 @@ import numpy as onp
 import pytest
 from mxnet import npx
 
-from d2lcnn import config, data, models, train
+from d2lcnn.lessons import LENET, LeNet, evaluate_accuracy, train
+from d2lcnn.tools import data
 
 npx.set_np()
 
@@ -17,17 +18,18 @@ npx.set_np()
 def loaders(num_train=1000, num_test=300, batch_size=100):
     images, labels = data.load_arrays("fashion-mnist", "train")
     test_images, test_labels = data.load_arrays("fashion-mnist", "test")
-    train_iter = data.ArrayLoader(images[:num_train], labels[:num_train], batch_size, device=mx.cpu())
-    test_iter = data.ArrayLoader(test_images[:num_test], test_labels[:num_test], batch_size, device=mx.cpu())
+    train_iter = data.ArrayLoader(images[:num_train], labels[:num_train], batch_size,
+                                  device=mx.cpu())
+    test_iter = data.ArrayLoader(test_images[:num_test], test_labels[:num_test], batch_size,
+                                 device=mx.cpu())
     return train_iter, test_iter
 
 
 def trained(devices, num_epochs=2, kvstore=None, **kwargs):
     """LeNet (sigmoid, as in the book: no ReLU kinks for rounding to flip) trained from seed 0."""
-    config.set_seed(0)
-    net = models.lenet()
-    history = train.train(net, *loaders(**kwargs), num_epochs=num_epochs, lr=0.9, devices=devices,
-                          kvstore=kvstore, verbose=False)
+    net = LeNet()
+    history = train(net, *loaders(**kwargs), num_epochs=num_epochs, lr=0.9, devices=devices,
+                    kvstore=kvstore, seed=0, form=LENET.book, verbose=False)
     return net, history
 
 
@@ -48,7 +50,8 @@ def assert_same_as_one_device(net, history, one_device, atol=1e-5):
     expected = parameters(reference_net)
     for name, copies in parameters(net).items():
         for copy in copies:
-            onp.testing.assert_allclose(copy, expected[name][0], rtol=1e-4, atol=atol, err_msg=name)
+            onp.testing.assert_allclose(copy, expected[name][0], rtol=1e-4, atol=atol,
+                                        err_msg=name)
     onp.testing.assert_allclose(history.train_loss, reference.train_loss, rtol=1e-5)
     onp.testing.assert_allclose(history.train_acc, reference.train_acc, atol=2e-3)
     onp.testing.assert_allclose(history.test_acc, reference.test_acc, atol=4e-3)
@@ -57,10 +60,10 @@ def assert_same_as_one_device(net, history, one_device, atol=1e-5):
 def test_two_devices_match_one(one_device):
     net, history = trained([mx.cpu(0), mx.cpu(1)], kvstore="device")
     for name, (first, second) in parameters(net).items():
-        assert onp.array_equal(first, second), name  # the kvstore gives every device the same update
+        assert onp.array_equal(first, second), name  # every device gets the same update
     assert_same_as_one_device(net, history, one_device)
     assert history.device == "cpu(0)+cpu(1)" and history.examples_seen == 2000
-    assert "LeNet on cpu(0)+cpu(1): 2 epoch(s), 2,000 examples seen" in history.summary()
+    assert "LeNet, book form, on cpu(0)+cpu(1): 2 epoch(s), 2,000 examples seen" in history.summary()
 
 
 def test_three_devices_uneven_shares():
@@ -76,40 +79,28 @@ def test_evaluate_accuracy_on_several_devices(one_device):
     _, test_iter = loaders(num_test=250)
     net.collect_params().reset_ctx([mx.cpu(0), mx.cpu(1)])
     try:
-        both = train.evaluate_accuracy(net, test_iter, devices=[mx.cpu(0), mx.cpu(1)])
-        one = train.evaluate_accuracy(net, test_iter, mx.cpu(1))
+        both = evaluate_accuracy(net, test_iter, devices=[mx.cpu(0), mx.cpu(1)])
+        one = evaluate_accuracy(net, test_iter, [mx.cpu(1)])
     finally:
         net.collect_params().reset_ctx(mx.cpu(0))
     assert both == pytest.approx(one)
 
 
-def test_output_names_every_device(capsys):
-    config.set_seed(0)
-    train.train(models.lenet(), *loaders(num_train=200, num_test=100), num_epochs=1, lr=0.9,
-                devices=[mx.cpu(0), mx.cpu(1)])
-    out = capsys.readouterr().out
-    assert "training LeNet on cpu(0)+cpu(1) for 1 epoch(s)" in out
-    assert "examples/s on cpu(0)+cpu(1)" in out
-
-
-def test_net_initialised_elsewhere_is_copied_to_every_device():
-    config.set_seed(0)
-    net = models.lenet()
-    net.initialize(mx.init.Xavier(), ctx=mx.cpu(0))
-    net(mx.np.zeros((1, 1, 28, 28)))  # finish the deferred initialisation on cpu(0)
-    train.train(net, *loaders(num_train=200, num_test=100), num_epochs=1, lr=0.9,
-                devices=[mx.cpu(0), mx.cpu(1)], initialize=False, verbose=False)
-    for name, (first, second) in parameters(net).items():
-        assert onp.array_equal(first, second), name
+def test_device_names_are_understood():
+    _, history = trained(["cpu(0)", "cpu:1"], num_epochs=1, num_train=200, num_test=100)
+    assert history.device == "cpu(0)+cpu(1)"
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [({"device": mx.cpu(0), "devices": [mx.cpu(1)]}, "not both"),
-     ({"devices": []}, "empty"),
-     ({"devices": [mx.cpu(0), mx.cpu(0)]}, "twice")],
+    ("kwargs", "error", "message"),
+    [({"device": mx.cpu(0), "devices": [mx.cpu(1)]}, ValueError, "not both"),
+     ({"devices": []}, ValueError, "empty"),
+     ({"devices": [mx.cpu(0), mx.cpu(0)]}, ValueError, "twice"),
+     ({"device": "tpu"}, ValueError, "'tpu' is not a device.*'gpu\\(1\\)'"),
+     ({"kvstore": "nccl-ring"}, ValueError, "not a kvstore type"),
+     ({"kvstore": "dist_sync"}, RuntimeError, "needs a scheduler and servers")],
 )
-def test_bad_device_arguments(kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        train.train(models.lenet(), *loaders(num_train=100, num_test=100), num_epochs=1, lr=0.9,
-                    verbose=False, **kwargs)
+def test_bad_device_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        train(LeNet(), *loaders(num_train=100, num_test=100), num_epochs=1, lr=0.9,
+              verbose=False, **kwargs)

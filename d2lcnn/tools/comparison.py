@@ -1,0 +1,218 @@
+"""All the networks of the series side by side, from what was measured (chapter 16).
+
+:func:`compare` gathers, for every network of :func:`~d2lcnn.tools.networks.all_networks`:
+
+- its size and cost: parameters and multiply-adds per example, computed by
+  :func:`~d2lcnn.tools.summary.summary` on the network as each form builds it, at that form's
+  input size;
+- the runs its chapter saved (:func:`~d2lcnn.tools.history.save_result`): the reference runs
+  committed with the series (``results/reference``) and the reader's own
+  (:func:`d2lcnn.config.results_dir`), each marked as such; quick-mode runs are listed apart;
+- the book's published run (:class:`~d2lcnn.tools.networks.BookResult`).
+
+Nothing is typed in: a form without a run keeps its size and cost, with blanks for the rest.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import config
+from .history import History, load_results
+from .networks import BOOK_SOURCE, Form, Network, all_networks
+from .tables import format_table
+
+__all__ = ["Comparison", "Row", "compare", "cost_of", "plot_comparison"]
+
+
+@dataclass
+class Row:
+    """One form of one network, with the run that measured it (``history``, None when none
+    did) and where that run comes from: "reference" (committed), "yours" (the reader's)."""
+
+    network: Network
+    form: Form
+    params: int
+    macs: int
+    history: History | None = None
+    source: str = ""
+
+    @property
+    def test_acc(self) -> float | None:
+        return self.history.test_acc[-1] if self.history and self.history.test_acc else None
+
+    @property
+    def examples_per_sec(self) -> float | None:
+        return self.history.overall_examples_per_sec if self.history else None
+
+    def as_dict(self) -> dict:
+        """The row as plain values (for pandas, JSON or a test)."""
+        h, book = self.history, self.network.book_result
+        return {
+            "key": self.network.key, "network": self.network.title, "form": self.form.name,
+            "input": self.form.input_size, "params": self.params, "macs": self.macs,
+            "source": self.source or None, "device": h.device if h else None,
+            "quick": h.quick if h else None, "epochs": h.epochs_done if h else None,
+            "examples_seen": h.examples_seen if h else None,
+            "minutes": h.total_seconds / 60 if h else None,
+            "train_loss": h.train_loss[-1] if h else None, "test_acc": self.test_acc,
+            "examples_per_sec": self.examples_per_sec,
+            "book_test_acc": book.test_acc if book else None,
+            "book_examples_per_sec": book.examples_per_sec if book else None,
+        }
+
+
+@dataclass
+class Comparison:
+    """Every network's rows (the forms with a run, and the book form for its size), and the
+    quick-mode runs found (``quick``), which say only that the code runs."""
+
+    rows: list[Row]
+    reference_dir: Path
+    own_dir: Path
+    quick: list[Row] = field(default_factory=list)
+
+    def measured(self, source: str | None = None) -> list[Row]:
+        return [r for r in self.rows if r.history is not None and
+                (source is None or r.source == source)]
+
+    def table(self, rows: list[Row] | None = None) -> str:
+        header = ["network", "form", "input", "params", "MACs/ex", "run", "minutes", "test acc",
+                  "book", "ex/s", "book ex/s", "device"]
+        body = []
+        for r in rows if rows is not None else self.rows:
+            h, book = r.history, r.network.book_result
+            run = "–" if h is None else f"{h.epochs_done} ep × {h.num_train:,}"
+            body.append([
+                r.network.title, r.form.name + (" (yours)" if r.source == "yours" else ""),
+                f"{r.form.input_size}²", f"{r.params:,}", _count(r.macs), run,
+                _num(h.total_seconds / 60 if h else None, ".1f"), _num(r.test_acc, ".3f"),
+                _num(book.test_acc if book else None, ".3f"),
+                _num(r.examples_per_sec, ",.0f"), _num(book.examples_per_sec if book else None,
+                                                       ",.0f"),
+                h.device if h else "–"])
+        footer = [f"book: {BOOK_SOURCE}."]
+        if self.quick:
+            footer.append("quick-mode runs (not compared: one epoch on a small subset): "
+                          + ", ".join(f"{r.network.title} {r.form.name}" for r in self.quick))
+        return format_table(header, body, "llrrrlrrrrrl", footer=footer)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(str(self))
+
+    def as_dicts(self) -> list[dict]:
+        return [row.as_dict() for row in self.rows]
+
+
+def _count(n: int | None) -> str:
+    if n is None:
+        return "–"
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= size:
+            return f"{n / size:.{1 if n < 10 * size else 0}f}{unit}"
+    return str(n)
+
+
+def _num(x: float | None, fmt: str) -> str:
+    return "–" if x is None else format(x, fmt)
+
+
+def cost_of(form: Form) -> tuple[int, int]:
+    """(parameters, multiply-adds per example) of the network a form builds, at its input size."""
+    from mxnet.util import np_array, np_shape
+
+    from .summary import summary
+
+    with np_shape(True), np_array(True):  # the networks use MXNet's NumPy interface
+        table = summary(form.build(), form.input_shape)
+    return table.total_params, table.total_macs
+
+
+def compare(reference_dir: str | os.PathLike | None = None,
+            own_dir: str | os.PathLike | None = None,
+            networks: dict[str, Network] | None = None) -> Comparison:
+    """The comparison of ``networks`` (default: every chapter's), from the runs saved in
+    ``reference_dir`` (default :func:`config.reference_results_dir`) and ``own_dir`` (default
+    :func:`config.results_dir`; skipped when it is the reference folder itself)."""
+    reference_dir = Path(reference_dir or config.reference_results_dir())
+    own_dir = Path(own_dir or config.results_dir())
+    networks = all_networks() if networks is None else networks
+    found = {("reference", *k): h for k, h in load_results(reference_dir).items()}
+    if own_dir.resolve() != reference_dir.resolve():
+        found.update({("yours", *k): h for k, h in load_results(own_dir).items()})
+    rows, quick = [], []
+    for network in networks.values():
+        for form in network.forms.values():
+            params, macs = cost_of(form)
+            runs = [(source, h) for (source, key, name, is_quick), h in found.items()
+                    if key == network.key and name == form.name and not is_quick]
+            quick += [Row(network, form, params, macs, h, source)
+                      for (source, key, name, is_quick), h in found.items()
+                      if key == network.key and name == form.name and is_quick]
+            if not runs:
+                rows.append(Row(network, form, params, macs))
+            rows += [Row(network, form, params, macs, h, source) for source, h in runs]
+    return Comparison(rows, reference_dir, own_dir, quick)
+
+
+def _short(title: str) -> str:
+    """A network's name for a crowded plot: "BN-LeNet (scratch)"."""
+    return title.replace("(from scratch)", "(scratch)").replace("(nn.BatchNorm)", "(Gluon)")
+
+
+def plot_comparison(comparison: Comparison, figsize: tuple[float, float] = (12.5, 4.4)):
+    """Two panels. Left: test accuracy against multiply-adds per example (log scale), one point
+    per run: filled for the runs here (circles the reference runs, squares the reader's), hollow
+    for the book's runs at the book form's cost. Right: training examples per second of each run
+    here beside the book's on its V100. Returns the axes."""
+    import matplotlib.pyplot as plt
+
+    fig, (ax_acc, ax_speed) = plt.subplots(1, 2, figsize=figsize)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    keys = list(dict.fromkeys(r.network.key for r in comparison.rows))
+    color = {key: colors[i % len(colors)] for i, key in enumerate(keys)}
+    for r in comparison.rows:
+        c = color[r.network.key]
+        book = r.network.book_result
+        if r.form.name == "book" and book is not None:
+            ax_acc.scatter(r.macs, book.test_acc, facecolors="none", edgecolors=c, s=70,
+                           zorder=2)
+        if r.test_acc is not None:
+            ax_acc.scatter(r.macs, r.test_acc, color=c, zorder=3,
+                           marker="s" if r.source == "yours" else "o",
+                           label=f"{_short(r.network.title)}, {r.form.name}")
+    ax_acc.set_xscale("log")
+    ax_acc.set_xlabel("multiply-adds per example")
+    ax_acc.set_ylabel("test accuracy")
+    ax_acc.set_title("accuracy vs cost (● reference run, ■ yours, ○ the book's)", fontsize=9)
+    ax_acc.grid(True, alpha=0.3)
+    ax_acc.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3,
+                  frameon=False)
+
+    measured = comparison.measured()
+    names = [f"{_short(r.network.title)}, {r.form.name}" + (" (yours)" if r.source == "yours"
+                                                             else "") for r in measured]
+    ys = range(len(measured))
+    ax_speed.barh([y + 0.2 for y in ys], [r.examples_per_sec for r in measured], height=0.4,
+                  label="here")
+    nan = float("nan")
+    ax_speed.barh([y - 0.2 for y in ys],
+                  [r.network.book_result.examples_per_sec if r.network.book_result else nan
+                   for r in measured], height=0.4, label="the book's run (V100, book form)",
+                  color="lightgray")
+    ax_speed.set_yticks(list(ys), names, fontsize=7)
+    ax_speed.invert_yaxis()
+    ax_speed.set_xscale("log")
+    ax_speed.set_xlabel("training examples per second")
+    devices = sorted({r.history.device for r in measured})
+    ax_speed.set_title(f"speed (here: {', '.join(devices) or 'no runs'})", fontsize=9)
+    ax_speed.grid(True, axis="x", alpha=0.3)
+    ax_speed.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2,
+                    frameon=False)
+    fig.tight_layout()
+    return ax_acc, ax_speed

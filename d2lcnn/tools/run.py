@@ -1,0 +1,358 @@
+"""The bookkeeping around the chapters' training loop (chapter 08's ``train``), kept out of the
+lesson: arguments checked before any work, the record of the run, checkpoints, the live plot and
+progress line, reports.
+
+:class:`TrainingRun` is made at the start of ``train``. Everything that can be known before the
+first step is checked there, with an error that names the problem and the fix: numbers of epochs
+and learning rates, devices, empty loaders, MXNet's NumPy mode, labels outside the network's
+outputs, a checkpoint folder that cannot be written or is in use. Then the loop calls
+:meth:`~TrainingRun.epochs`, :meth:`~TrainingRun.after_batch` and :meth:`~TrainingRun.end_epoch`,
+and :meth:`~TrainingRun.finish` returns the :class:`~d2lcnn.tools.history.History`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+
+import mxnet as mx
+import numpy as onp
+from mxnet import gluon, npx
+
+from .. import config
+from ..machine.devices import as_device, describe, try_gpu
+from .arrays import check_positive_int
+from .checkpoints import Checkpoints, RunIdentity
+from .history import History
+from .plot import TrainingPlot
+from .progress import ProgressBar
+
+__all__ = ["MAX_BATCHES_AHEAD", "TrainingRun", "check_positive_int"]
+
+#: Batches the host may run ahead of the device before it waits (bounds the memory queued
+#: batches hold; the device never waits for the host).
+MAX_BATCHES_AHEAD = 2
+#: Points per epoch on the live plot (each costs one read of the running sums).
+PLOT_POINTS_PER_EPOCH = 5
+
+
+def _check_lr(lr) -> str:
+    """A readable description of ``lr`` (a positive finite number or a schedule)."""
+    if callable(lr):
+        return str(lr)
+    if (isinstance(lr, bool | onp.bool_) or not isinstance(lr, numbers.Real)
+            or not 0 < lr < math.inf):
+        raise ValueError(f"lr must be a positive number or a schedule (a function of the "
+                         f"epoch), got {lr!r}: pass e.g. lr=0.1")
+    return f"{float(lr):g}"
+
+
+def _check_fraction(value, name: str, below_one: bool = False) -> float:
+    """``value`` as a float ≥ 0 (and < 1 when ``below_one``: SGD's momentum)."""
+    upper = 1 if below_one else math.inf
+    if (isinstance(value, bool | onp.bool_) or not isinstance(value, numbers.Real)
+            or not 0 <= value < upper):
+        span = "a number in [0, 1) (0.9 is usual; from 1 on the steps grow without end)" \
+            if below_one else "a number ≥ 0"
+        raise ValueError(f"{name} must be {span}, got {value!r}: pass e.g. {name}=0")
+    return float(value)
+
+
+def _check_seed(seed) -> int | None:
+    if seed is None:
+        return None
+    if isinstance(seed, bool | onp.bool_) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a whole number ≥ 0 or None, got {seed!r}: pass e.g. "
+                         "seed=0")
+    return int(seed)
+
+
+def _check_flag(value, name: str) -> bool:
+    if not isinstance(value, bool | onp.bool_):
+        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__}): "
+                        f"pass {name}=True or {name}=False")
+    return bool(value)
+
+
+def _devices(device, devices) -> list[mx.Context]:
+    if devices is None:
+        return [as_device(device) if device is not None else try_gpu()]
+    if device is not None:
+        raise ValueError("pass device= for one device or devices= for several, not both")
+    if isinstance(devices, str | mx.Context):
+        devices = [devices]
+    if not isinstance(devices, Iterable):
+        raise TypeError(f"devices= must be a list of devices, got {devices!r}: pass e.g. "
+                        "devices=try_all_gpus(), or device= for one")
+    devices = [as_device(d) for d in devices]
+    if not devices:
+        raise ValueError("devices= is empty: pass at least one, e.g. devices=try_all_gpus()")
+    if len(set(devices)) != len(devices):
+        raise ValueError(f"devices= lists a device twice: {describe(devices)}: list each "
+                         "device once")
+    return devices
+
+
+def _count(loader, name: str) -> int:
+    """Examples in a loader (its ``num_examples``, else by iterating); refuses an empty one, and
+    what is no loader: something that cannot be iterated, or an iterator that can be read once."""
+    if not isinstance(loader, Iterable):
+        raise TypeError(f"{name} must be a loader of (X, y) batches, got "
+                        f"{type(loader).__name__}: the arguments are train(net, train_iter, "
+                        "test_iter, num_epochs, lr), the loaders from e.g. load_fashion_mnist()")
+    if isinstance(loader, Iterator):
+        raise TypeError(f"{name} is an iterator ({type(loader).__name__}), which can be read "
+                        "only once, but training reads the data every epoch: pass a loader "
+                        "(ArrayLoader, gluon.data.DataLoader, or a list of batches)")
+    count = getattr(loader, "num_examples", None)
+    if count is None:
+        count = sum(y.shape[0] for _, y in loader)
+    if not count:
+        raise ValueError(f"{name} holds no examples: check the data it was made from (an empty "
+                         "array, or a subset that selected nothing)")
+    return int(count)
+
+
+def _labels(loader) -> onp.ndarray | None:
+    labels = getattr(loader, "labels", None)
+    return onp.asarray(labels) if labels is not None else None
+
+
+class TrainingRun:
+    """One call of the chapters' ``train``: see the module docstring.
+
+    ``kvstore``: None chooses "device" (gradients summed on the GPUs) when every device is a GPU,
+    "local" otherwise; "dist_sync" trains on several machines (:mod:`d2lcnn.machine.distributed`):
+    each worker then trains on its shard of every batch and the servers add the gradients up.
+    """
+
+    def __init__(self, net: gluon.Block, train_iter, test_iter, num_epochs, lr, *,
+                 device=None, devices=None, kvstore: str | None = None, momentum=0.0,
+                 weight_decay=0.0, form=None, checkpoint_dir=None, resume: bool = False,
+                 seed: int | None = None, verbose: bool = True) -> None:
+        if not npx.is_np_array():
+            raise RuntimeError("MXNet's NumPy mode is off, and the networks of this series use "
+                               "it: run `from mxnet import npx; npx.set_np()` first")
+        if not isinstance(net, gluon.Block):
+            raise TypeError(f"net must be a Gluon network (a gluon.Block such as LeNet()), got "
+                            f"{type(net).__name__}: the arguments are train(net, train_iter, "
+                            "test_iter, num_epochs, lr)")
+        asked_epochs = check_positive_int(num_epochs, "num_epochs", example=10)
+        self.lr = lr
+        lr_text = _check_lr(lr)
+        momentum = _check_fraction(momentum, "momentum", below_one=True)
+        weight_decay = _check_fraction(weight_decay, "weight_decay")
+        seed = _check_seed(seed)
+        resume, verbose = _check_flag(resume, "resume"), _check_flag(verbose, "verbose")
+        if resume and checkpoint_dir is None:
+            raise ValueError("resume=True needs checkpoint_dir=, the folder the run saved its "
+                             "epochs in")
+        self.devices = _devices(device, devices)
+        self.kvstore, self.rank, self.num_workers = self._kvstore(kvstore)
+        num_train, num_test = _count(train_iter, "train_iter"), _count(test_iter, "test_iter")
+        self.train_iter = train_iter
+        if self.num_workers > 1:
+            self.train_iter = train_iter.shard(self.rank, self.num_workers)
+        self.quick = bool(getattr(train_iter, "quick", False))
+        self.num_epochs = min(asked_epochs, config.QUICK_EPOCHS) if self.quick else asked_epochs
+        self.asked_epochs, self.verbose = asked_epochs, verbose
+        self.checkpoints = Checkpoints(checkpoint_dir) if checkpoint_dir is not None else None
+        self.resume_asked = resume
+        input_shape = getattr(train_iter, "image_shape", None) or next(iter(train_iter))[0].shape[1:]
+        self.history = History(
+            network=getattr(form, "network", "") or type(net).__name__,
+            device=describe(self.devices) + (f", worker {self.rank + 1} of {self.num_workers}"
+                                              if self.num_workers > 1 else ""),
+            num_epochs=self.num_epochs, batch_size=int(getattr(train_iter, "batch_size", 0)),
+            lr=lr_text, quick=self.quick, num_train=num_train, num_test=num_test,
+            input_shape=tuple(input_shape), form=getattr(form, "name", ""),
+            form_reason=getattr(form, "reason", ""), momentum=momentum,
+            weight_decay=weight_decay, seed=seed)
+        self.labels = _labels(train_iter), _labels(test_iter)
+        if self.checkpoints is not None:
+            self.checkpoints.check_writable()  # before any work: a lost epoch costs minutes
+        if seed is not None:
+            config.set_seed(seed)
+        self.plot = TrainingPlot(self.num_epochs, self.history.title()) if verbose else None
+        self.progress = ProgressBar(self.num_epochs, live=None if verbose else False)
+        self._pending: deque = deque()
+        self._start = time.perf_counter()
+
+    # --- set-up -------------------------------------------------------------------------------
+
+    def _kvstore(self, kvstore: str | None) -> tuple[str | mx.kv.KVStore, int, int]:
+        if kvstore is None:
+            kvstore = "device" if all(d.device_type == "gpu" for d in self.devices) else "local"
+        if not isinstance(kvstore, str) or not kvstore.startswith(("local", "device", "dist")):
+            raise ValueError(f"kvstore={kvstore!r} is not a kvstore type: use 'local', 'device' "
+                             "or, on several machines, 'dist_sync'")
+        if not kvstore.startswith("dist"):
+            return kvstore, 0, 1
+        if "async" in kvstore:
+            raise ValueError(f"kvstore={kvstore!r}: workers that do not wait for each other train "
+                             "on parameters of different ages; use 'dist_sync', which gives the "
+                             "same steps as one process with the whole batch")
+        if not os.environ.get("DMLC_ROLE"):
+            raise RuntimeError(f"kvstore={kvstore!r} needs a scheduler and servers: start the "
+                               "workers with python -m d2lcnn.machine.distributed (README, "
+                               "section Several machines)")
+        store = mx.kv.create(kvstore)
+        return store, store.rank, store.num_workers
+
+    @property
+    def update_on_kvstore(self) -> bool:
+        """Whether the optimiser runs where gradients are summed: never. With ``dist_sync`` the
+        servers add up the workers' gradients and every worker applies the same update to its
+        copy of the parameters. MXNet would otherwise send the optimiser to the servers once, so
+        that a learning-rate schedule set here would not reach them, and checkpoints could not
+        save the optimiser's state."""
+        return False
+
+    @property
+    def initial_lr(self) -> float:
+        return float(self.lr(0.0)) if callable(self.lr) else float(self.lr)
+
+    def check_outputs(self, net: gluon.Block) -> None:
+        """Refuse labels the network has no output for (a 5-class net on 10 classes), and
+        negative ones; on refusal the run is closed (its checkpoint folder free for a retry)."""
+        try:
+            X = mx.np.zeros((1, *self.history.input_shape), ctx=self.devices[0])
+            outputs = net(X).shape[-1]
+            for labels, name in zip(self.labels, ("train_iter", "test_iter"), strict=True):
+                if labels is not None and labels.size and int(labels.min()) < 0:
+                    raise ValueError(f"{name} has label {int(labels.min())}: labels are class "
+                                     "numbers 0, 1, 2 …; renumber the classes from 0")
+                if labels is not None and labels.size and int(labels.max()) >= outputs:
+                    raise ValueError(f"{name} has label {int(labels.max())} but the network has "
+                                     f"{outputs} outputs (classes 0–{outputs - 1}): build it with "
+                                     f"num_classes={int(labels.max()) + 1}, or pass the right "
+                                     "data")
+        except BaseException:
+            self.close()
+            raise
+
+    def identity(self, net: gluon.Block, trainer: gluon.Trainer) -> RunIdentity:
+        return RunIdentity(self.history.network, repr(net), self.history.batch_size,
+                           self.history.num_train, self.history.seed,
+                           f"sgd lr={self.history.lr} momentum={self.history.momentum:g} "
+                           f"wd={self.history.weight_decay:g}")
+
+    def resume(self, net: gluon.Block, trainer: gluon.Trainer) -> None:
+        """With ``resume=True``, continue after the last complete epoch of the checkpoint
+        folder, if it holds one (else start afresh)."""
+        try:
+            self._resume(net, trainer)
+        except BaseException:
+            self.close()  # the folder's lock: free for a retry in this process
+            raise
+
+    def _resume(self, net: gluon.Block, trainer: gluon.Trainer) -> None:
+        if self.checkpoints is not None:
+            self.checkpoints.lock()  # from here to the end of the run: no second run in it
+        manifest = self.checkpoints.latest() if (self.checkpoints and self.resume_asked) else None
+        if manifest is None:
+            if self.verbose:
+                print(self.history.describe_run())
+            return
+        self.checkpoints.check_identity(manifest, self.identity(net, trainer), self.num_epochs)
+        saved = self.checkpoints.restore(manifest, net, trainer, self.devices, self.train_iter)
+        for name in ("train_loss", "train_acc", "test_acc", "examples_per_sec", "train_seconds",
+                     "total_seconds"):
+            setattr(self.history, name, getattr(saved, name))
+        if self.verbose:
+            print(self.history.describe_run())
+            print(f"resuming after epoch {saved.epochs_done} of {self.num_epochs} "
+                  f"(checkpoint in {self.checkpoints.folder})")
+        if self.plot is not None:
+            for epoch in range(saved.epochs_done):
+                self.plot.add(epoch + 1, train_loss=saved.train_loss[epoch],
+                              train_acc=saved.train_acc[epoch], test_acc=saved.test_acc[epoch])
+
+    # --- the loop -----------------------------------------------------------------------------
+
+    def epochs(self):
+        """The epochs still to run (all of them, or those after a resumed checkpoint)."""
+        try:
+            for epoch in range(self.history.epochs_done, self.num_epochs):
+                self._epoch_start = time.perf_counter()
+                self._seen = 0
+                self._batches = 0
+                self.progress.start_epoch(epoch + 1, self.history.num_train // self.num_workers)
+                yield epoch
+        except BaseException:
+            self.close()
+            raise
+
+    def after_batch(self, num_examples: int, metrics: list) -> None:
+        """After each training step: stay at most :data:`MAX_BATCHES_AHEAD` batches ahead of
+        the device, move the progress line, and add a point to the live plot now and then.
+        ``metrics``: the running [sum of losses, number correct] arrays, one per device."""
+        self._seen += num_examples
+        self._batches += 1
+        self._pending.append(list(metrics))
+        if len(self._pending) > MAX_BATCHES_AHEAD:
+            for array in self._pending.popleft():
+                array.wait_to_read()
+        self.progress.update(self._seen)
+        num_batches = len(self.train_iter) if hasattr(self.train_iter, "__len__") else 0
+        every = max(1, num_batches // PLOT_POINTS_PER_EPOCH)
+        if self.plot is not None and self.plot.live and num_batches and (
+                self._batches % every == 0 and self._batches < num_batches):
+            loss_sum, correct = self.totals(metrics)
+            epoch = self.history.epochs_done + self._batches / num_batches
+            self.plot.add(epoch, train_loss=loss_sum / self._seen, train_acc=correct / self._seen)
+
+    @staticmethod
+    def totals(metrics: list) -> tuple[float, float]:
+        """(sum of losses, number correct) over the devices' running [loss sum, correct]."""
+        total = sum(m.asnumpy().astype("float64") for m in metrics)
+        return float(total[0]), float(total[1])
+
+    @property
+    def examples_this_epoch(self) -> int:
+        return self._seen
+
+    def end_epoch(self, net: gluon.Block, trainer: gluon.Trainer, train_loss: float,
+                  train_acc: float, test_acc: float) -> None:
+        """Record the epoch, report it, and save a checkpoint when asked."""
+        seconds = time.perf_counter() - self._epoch_start
+        h = self.history
+        h.train_loss.append(train_loss)
+        h.train_acc.append(train_acc)
+        h.test_acc.append(test_acc)
+        h.examples_per_sec.append(self._seen / seconds)
+        h.train_seconds += seconds
+        self.progress.end_epoch()
+        if self.plot is not None:
+            self.plot.add(h.epochs_done, train_loss=train_loss, train_acc=train_acc,
+                          test_acc=test_acc)
+        if self.verbose:
+            print(f"epoch {h.epochs_done}/{self.num_epochs}: loss {train_loss:.3f}, train acc "
+                  f"{train_acc:.3f}, test acc {test_acc:.3f}, {self._seen / seconds:,.0f} "
+                  "examples/s", flush=True)
+        if self.checkpoints is not None:
+            now = time.perf_counter()
+            h.total_seconds += now - self._start
+            self._start = now
+            self.checkpoints.save(h.epochs_done, net, trainer, h, self.identity(net, trainer),
+                                  self.train_iter)
+
+    def finish(self) -> History:
+        """Wait for the device, close the run and report; return the history."""
+        npx.waitall()
+        self.history.total_seconds += time.perf_counter() - self._start
+        self.close()
+        if self.verbose:
+            self.progress.close(f"{self.history.epochs_done} epoch(s) in "
+                                f"{self.history.total_seconds:,.0f} s")
+            print(self.history.summary())
+        return self.history
+
+    def close(self) -> None:
+        if self.checkpoints is not None:
+            self.checkpoints.close()
+
