@@ -55,7 +55,9 @@ $(STAMP): pyproject.toml
 		rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	@# (setuptools' note on editable installs, "Editable installation … be careful with folders …",
+	@# is information for package authors, not for learners.)
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	@# mxnet and mxnet-cu117 both write the `mxnet` package: put the GPU build's files back on top.
 	$(if $(findstring gpu,$(EXTRAS)),$(BIN)/python -m pip install --quiet --force-reinstall --no-deps mxnet-cu117==1.9.1)
 	rm -f $(VENV)/.installed-*

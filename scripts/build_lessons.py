@@ -338,6 +338,11 @@ def build(notebooks_dir: Path = NOTEBOOKS) -> dict[str, str]:
                                   f"{module.name!r} ({', '.join(module.notebooks)}); keep one "
                                   "definition and import it where it is needed")
             owner[name] = module.name
+    clashes = sorted(set(owner) & set(modules))
+    if clashes:
+        raise LessonError(f"{clashes[0]!r} names both a lesson module and a saved name: the name "
+                          f"would hide the module in d2lcnn.lessons; rename the module "
+                          f"(the notebook's lesson_module) or the name")
     files = {f"{m.name}.py": render_module(m, owner, imports) for m in modules.values()}
     files["__init__.py"] = render_init(modules)
     return files

@@ -1,17 +1,18 @@
-"""The comparison table: measured results files, the book's numbers, summary's counts."""
+"""The networks' registry and chapter 16's comparison: runs read from the results folders (the
+reference runs and the reader's own, never mixed up), sizes measured on the networks."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import replace
-
 import matplotlib.pyplot as plt
+import mxnet as mx
 import pytest
 from mxnet import npx
 
-from d2lcnn import comparison, config, data, models, published
-from d2lcnn.device import cpu
-from d2lcnn.train import History, train
+from d2lcnn import config
+from d2lcnn.lessons import ALEXNET, LENET, LeNet, train
+from d2lcnn.tools import comparison, data
+from d2lcnn.tools.history import History, save_result
+from d2lcnn.tools.networks import all_networks, choose_form
 
 npx.set_np()
 
@@ -21,124 +22,78 @@ def lenet_history() -> History:
     """A real (short) LeNet run: one epoch on 512 Fashion-MNIST training images."""
     images, labels = data.load_arrays("fashion-mnist", "train")
     test_images, test_labels = data.load_arrays("fashion-mnist", "test")
-    train_iter = data.ArrayLoader(images[:512], labels[:512], 128, shuffle=True, device=cpu(), seed=0)
-    test_iter = data.ArrayLoader(test_images[:256], test_labels[:256], 128, device=cpu())
-    return train(models.lenet(), train_iter, test_iter, 1, 0.9, device=cpu(), verbose=False)
+    train_iter = data.ArrayLoader(images[:512], labels[:512], 128, shuffle=True, seed=0,
+                                  device=mx.cpu())
+    test_iter = data.ArrayLoader(test_images[:256], test_labels[:256], 128, device=mx.cpu())
+    return train(LeNet(), train_iter, test_iter, 1, 0.9, device=mx.cpu(), form=LENET.book,
+                 verbose=False)
 
 
-@pytest.fixture()
-def results_dir(tmp_path, lenet_history):
-    lenet_history.save(tmp_path / "lenet.json")
-    return tmp_path
+def test_every_chapter_registers_its_networks_in_chapter_order():
+    networks = all_networks()
+    assert list(networks) == ["lenet", "alexnet", "vgg", "nin", "googlenet", "bn_lenet",
+                              "bn_lenet_gluon", "resnet18", "densenet"]
+    chapters = [n.chapter for n in networks.values()]
+    assert chapters == sorted(chapters)
+    with_native = [k for k, n in networks.items() if n.native is not None]
+    assert with_native == ["alexnet", "vgg", "nin", "googlenet", "resnet18", "densenet"]
+    for network in networks.values():
+        assert network.book_result is not None and network.book.network == network.title
+        assert all(f.key == network.key for f in network.forms.values())
 
 
-def test_the_networks_are_the_models_registry():
-    assert comparison.NETWORKS is models.MODELS
-    assert list(comparison.NETWORKS)[:2] == ["lenet", "alexnet"]
+def test_choose_form_by_device_and_override(monkeypatch):
+    monkeypatch.delenv(config.FORM_ENV, raising=False)
+    assert choose_form(ALEXNET, device=mx.cpu()).name == "native"
+    assert "is a CPU" in choose_form(ALEXNET, device=mx.cpu()).reason
+    assert choose_form(ALEXNET, device=mx.gpu(0)).name == "book"
+    assert choose_form(ALEXNET, form="book", device=mx.cpu()).name == "book"
+    monkeypatch.setenv(config.FORM_ENV, "book")
+    picked = choose_form(ALEXNET, device=mx.cpu())
+    assert picked.name == "book" and f"{config.FORM_ENV}=book" in picked.reason
+    assert choose_form(LENET).name == "book" and "one form" in choose_form(LENET).reason
+    with pytest.raises(ValueError, match="not a form"):
+        choose_form(ALEXNET, form="large")
 
 
-def test_measured_row_comes_from_the_file_and_summary(results_dir, lenet_history):
-    table = comparison.compare(results_dir, ["lenet"])
-    (row,) = table.rows
-    assert row.measured and table.missing == []
-    assert row.params == 61_706 and row.macs == 416_520  # summary's LeNet counts
-    assert row.test_acc == lenet_history.test_acc[-1]
-    assert row.examples_per_sec == pytest.approx(lenet_history.overall_examples_per_sec)
-    assert row.published.test_acc == published.MXNET["lenet"].test_acc
-    d = row.as_dict()
-    assert d["epochs"] == 1 and d["examples_seen"] == 512 and d["device"] == "cpu(0)"
-    assert d["book_examples_per_sec"] == 35726
-
-
-def test_missing_results_keep_their_row_and_are_named(results_dir):
-    table = comparison.compare(results_dir, ["lenet", "bn_lenet"])
-    assert table.missing == ["bn_lenet"]
-    row = table.rows[1]
-    assert not row.measured and row.test_acc is None and row.input_size == 28
+def test_reference_and_own_runs_are_kept_apart(tmp_path, lenet_history):
+    reference, mine = tmp_path / "reference", tmp_path / "mine"
+    save_result(lenet_history, "lenet", reference)
+    save_result(lenet_history, "lenet", mine)
+    table = comparison.compare(reference, mine, {"lenet": LENET})
+    rows = table.measured()
+    assert [r.source for r in rows] == ["reference", "yours"]
+    assert rows[0].params == 61_706 and rows[0].macs == 416_520
     text = str(table)
-    assert "missing results (run their chapters): bn_lenet" in text
-    assert "LeNet" in text and "0.827" in text  # the book's LeNet test accuracy
-    assert published.SOURCE in text
+    assert "book (yours)" in text and "0.827" in text and "cpu(0)" in text
 
 
-def test_a_network_that_cannot_be_built_is_reported(results_dir, monkeypatch):
-    def broken():
-        raise ValueError("no such network")
-
-    monkeypatch.setitem(models.MODELS, "lenet", replace(models.MODELS["lenet"], build=broken))
-    table = comparison.compare(results_dir, ["lenet"])
-    assert table.rows[0].params is None and table.rows[0].measured
-    assert "not computed: lenet: ValueError: no such network" in str(table)
+def test_a_form_without_a_run_keeps_its_size(tmp_path):
+    table = comparison.compare(tmp_path / "none", tmp_path / "none", {"alexnet": ALEXNET})
+    assert [(r.form.name, r.history) for r in table.rows] == [("book", None), ("native", None)]
+    assert table.rows[0].params == 46_764_746
+    assert "–" in str(table)
 
 
-def test_unknown_network_and_bad_file(tmp_path):
-    with pytest.raises(KeyError, match="unknown network"):
-        comparison.compare(tmp_path, ["resnet1000"])
-    (tmp_path / "lenet.json").write_text(json.dumps({"network": "LeNet"}))
-    with pytest.raises(ValueError, match="not a training history"):
-        comparison.load_results(tmp_path, ["lenet"])
+def test_quick_runs_are_listed_apart(tmp_path, lenet_history):
+    quick = History.from_dict({**lenet_history.to_dict(), "quick": True})
+    save_result(quick, "lenet", tmp_path)
+    table = comparison.compare(tmp_path, tmp_path / "mine", {"lenet": LENET})
+    assert table.measured() == [] and len(table.quick) == 1
+    assert "quick-mode runs (not compared" in str(table)
 
 
-def test_every_network_has_the_books_numbers():
-    for key in comparison.NETWORKS:
-        assert published.published(key) is not None, key
-        assert published.published(key, "PyTorch") is not None, key
-    with pytest.raises(ValueError, match="framework"):
-        published.published("lenet", "jax")
-
-
-@pytest.mark.parametrize("content", [
-    {"lenet": 1234.0, "data_pipeline": 5.0},
-    {"lenet": {"examples_per_sec": 1234.0}},
-    {"results": [{"network": "lenet", "examples_per_sec": 1234}, {"name": "loader"}]},
-    [{"key": "lenet", "examples_per_sec": 1234.0}],
-])
-def test_benchmark_speeds_in_several_layouts(tmp_path, content):
-    path = tmp_path / "results.json"
-    path.write_text(json.dumps(content))
-    assert comparison.load_benchmarks(path) == {"lenet": 1234.0}
-
-
-def test_benchmarks_are_optional_and_smoke_runs_ignored(results_dir, tmp_path):
-    assert comparison.load_benchmarks(tmp_path / "absent.json") == {}
-    smoke = tmp_path / "smoke.json"
-    smoke.write_text(json.dumps({"smoke": True, "results": [{"key": "lenet",
-                                                             "examples_per_sec": 5.0}]}))
-    assert comparison.load_benchmarks(smoke) == {}
-    path = tmp_path / "bench.json"
-    path.write_text(json.dumps({"lenet": 999.0}))
-    table = comparison.compare(results_dir, ["lenet"], benchmarks_file=path)
-    assert table.rows[0].benchmark_examples_per_sec == 999.0
-
-
-def test_plot_draws_ours_and_the_books(results_dir):
-    table = comparison.compare(results_dir, ["lenet", "bn_lenet"])
-    ax_acc, ax_speed, ax_params = comparison.plot_comparison(table)
-    # LeNet: our point and the book's; BN-LeNet: the book's only (no run)
-    offsets = [c.get_offsets() for c in ax_acc.collections]
-    assert len(offsets) == 3
-    assert ax_acc.get_xscale() == "log" and ax_params.get_xscale() == "log"
-    assert len(ax_speed.patches) == 4  # here and book, per network
+def test_plot_comparison_draws_every_run(tmp_path, lenet_history):
+    save_result(lenet_history, "lenet", tmp_path)
+    table = comparison.compare(tmp_path, tmp_path / "mine", {"lenet": LENET, "alexnet": ALEXNET})
+    ax_acc, ax_speed = comparison.plot_comparison(table)
+    assert len(ax_acc.collections) == 3  # LeNet's run, the book's LeNet and the book's AlexNet
+    assert len(ax_speed.patches) == 2
     plt.close("all")
 
 
-def test_beside_the_book(lenet_history):
-    text = comparison.beside_the_book(lenet_history, "lenet")
-    lines = text.splitlines()
-    assert lines[1].split() == ["train", "loss", "0.473", f"{lenet_history.train_loss[-1]:.3f}"]
-    assert lines[4].split()[:3] == ["examples/s", "35,726",
-                                    f"{lenet_history.overall_examples_per_sec:,.0f}"]
-    assert "here: 1 epoch(s) × 512 examples" in lines[-1]
-    with pytest.raises(KeyError, match="no MXNet result"):
-        comparison.beside_the_book(lenet_history, "alexnet_bn")
-
-
-def test_default_results_dir_follows_the_environment(monkeypatch, tmp_path, lenet_history):
-    # What chapters 08-16 do under `make test`: save to and read from $D2LCNN_RESULTS_DIR.
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv(config.RESULTS_ENV, str(tmp_path / "quick" / "results"))
-    lenet_history.save(config.results_dir() / "lenet.json")  # creates the folder
-    assert not (tmp_path / "results").exists()
-    table = comparison.compare(networks=["lenet"])
-    assert table.results_dir == tmp_path / "quick" / "results"
-    assert table.missing == [] and table.rows[0].measured
+def test_as_dicts_give_plain_values(tmp_path, lenet_history):
+    save_result(lenet_history, "lenet", tmp_path)
+    row = comparison.compare(tmp_path, tmp_path / "x", {"lenet": LENET}).as_dicts()[0]
+    assert row["key"] == "lenet" and row["source"] == "reference" and row["epochs"] == 1
+    assert row["book_test_acc"] == 0.827

@@ -1,4 +1,4 @@
-"""Chapter 05's count of the original LeNet-5 (d2lcnn.lessons.receptive_field) against the paper
+"""Chapter 05's count of the original LeNet-5 (d2lcnn.lessons.receptive_fields) against the paper
 (LeCun, Bottou, Bengio and Haffner, 1998, section II.B)."""
 
 from __future__ import annotations

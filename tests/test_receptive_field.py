@@ -1,4 +1,4 @@
-"""Chapter 05's receptive fields (d2lcnn.lessons.receptive_field): the backward and forward forms
+"""Chapter 05's receptive fields (d2lcnn.lessons.receptive_fields): the backward and forward forms
 agree with each other, with the geometry read from Gluon layers, with summary()'s RF column, and
 with autograd (the pixels an output depends on)."""
 

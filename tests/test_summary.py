@@ -5,14 +5,22 @@ from __future__ import annotations
 import pytest
 from mxnet import np, npx
 
-from d2lcnn import models
-from d2lcnn.summary import summary
+from d2lcnn.lessons import (
+    BN_LENET_SPECS,
+    GOOGLENET_SPECS,
+    RESNET_SPECS,
+    BNLeNet,
+    GoogLeNet,
+    LeNet,
+    ResNet,
+)
+from d2lcnn.tools.summary import side_by_side, summary
 
 npx.set_np()
 
 
 def test_lenet_table():
-    table = summary(models.lenet(), (1, 1, 28, 28))
+    table = summary(LeNet(), (1, 1, 28, 28))
     rows = [(r.name, r.kind, r.output_shape, r.params, r.macs, r.rf_text) for r in table.rows]
     assert rows == [
         ("features.0", "Conv2D 5×5/1 p2, sigmoid", (1, 6, 28, 28), 156, 117_600, "5"),
@@ -33,13 +41,13 @@ def test_lenet_table():
 
 
 def test_batch_size_does_not_change_per_example_counts():
-    one, many = summary(models.lenet(), (1, 1, 28, 28)), summary(models.lenet(), (8, 1, 28, 28))
+    one, many = summary(LeNet(), (1, 1, 28, 28)), summary(LeNet(), (8, 1, 28, 28))
     assert one.total_macs == many.total_macs
     assert many.rows[0].output_shape == (8, 6, 28, 28)
 
 
 def test_depth_aggregates_blocks():
-    table = summary(models.lenet(), (1, 1, 28, 28), depth=1)
+    table = summary(LeNet(), (1, 1, 28, 28), depth=1)
     assert [(r.name, r.params, r.macs) for r in table.rows] == [
         ("features", 61_706 - 850, 416_520 - 840), ("output", 850, 840)]
     assert table.rows[0].output_shape == (1, 84)
@@ -47,7 +55,7 @@ def test_depth_aggregates_blocks():
 
 def test_depth_lists_leaves_above_that_depth():
     # ResNet's stem layers are leaves at depth 2, its stages blocks at depth 2.
-    table = summary(models.resnet18(), (1, 1, 96, 96), depth=2)
+    table = summary(ResNet(RESNET_SPECS["book"]), (1, 1, 96, 96), depth=2)
     assert [r.kind.split()[0] for r in table.rows] == [
         "Conv2D", "BatchNorm", "Activation", "MaxPool2D", *["HybridSequential"] * 4,
         "GlobalAvgPool2D", "Dense"]
@@ -56,7 +64,7 @@ def test_depth_lists_leaves_above_that_depth():
 
 
 def test_moving_statistics_are_counted_apart():
-    table = summary(models.bn_lenet(builtin=True), (1, 1, 28, 28))
+    table = summary(BNLeNet(BN_LENET_SPECS["book"], builtin=True), (1, 1, 28, 28))
     assert table.non_trainable_params == 452
     assert "(44,878 trainable, 452 moving statistics)" in str(table)
     bn_rows = [r for r in table.rows if r.kind == "BatchNorm"]
@@ -66,7 +74,7 @@ def test_moving_statistics_are_counted_apart():
 
 def test_receptive_field_through_branches():
     # Inception: the 5×5 path widens the field most; the next block sees the concatenation.
-    table = summary(models.googlenet(), (1, 1, 96, 96))
+    table = summary(GoogLeNet(GOOGLENET_SPECS["book"]), (1, 1, 96, 96))
     rf = {r.name: r.receptive_field for r in table.rows}
     assert rf["features.1.2"] == 27  # after b2, jump 8
     assert rf["features.2.0.p1_1"] == 27
@@ -77,14 +85,14 @@ def test_receptive_field_through_branches():
 
 
 def test_receptive_field_through_residual_blocks():
-    table = summary(models.resnet18(), (1, 1, 96, 96), depth=2)
+    table = summary(ResNet(RESNET_SPECS["book"]), (1, 1, 96, 96), depth=2)
     rf = [r.receptive_field for r in table.rows]
     # stem 7, pool 11 (jump 4); stage 1: four 3×3 at jump 4; stage 2 starts with stride 2.
     assert rf[:6] == [7, 7, 7, 11, 11 + 4 * 2 * 4, 43 + 8 + 3 * 16]
 
 
 def test_hybridized_net_is_restored():
-    net = models.lenet()
+    net = LeNet()
     net.initialize()
     net.hybridize()
     summary(net, (1, 1, 28, 28))
@@ -94,4 +102,26 @@ def test_hybridized_net_is_restored():
 
 def test_bad_input_shape():
     with pytest.raises(ValueError, match="batch, channels, height, width"):
-        summary(models.lenet(), (1, 28, 28))
+        summary(LeNet(), (1, 28, 28))
+
+
+def test_memory_columns_count_outputs_and_parameters():
+    table = summary(LeNet(), (1, 1, 28, 28), memory=True)
+    first = table.rows[0]
+    assert first.activations == 6 * 28 * 28
+    text = str(table)
+    assert "act. KiB" in text and "param. KiB" in text
+    assert f"{6 * 28 * 28 * 4 / 1024:,.1f}" in text.splitlines()[3]
+    assert "MiB of outputs per example" in text.splitlines()[-1]
+
+
+def test_title_names_the_network():
+    assert str(summary(LeNet(), (1, 1, 28, 28), title="LeNet")).startswith("LeNet, input 1×1×28×28")
+
+
+def test_side_by_side_skips_global_pooling_for_the_last_maps():
+    book = summary(ResNet(RESNET_SPECS["book"]), (1, 1, 96, 96))
+    native = summary(ResNet(RESNET_SPECS["native"]), (1, 1, 28, 28))
+    text = side_by_side({"book": book, "native": native})
+    assert "512×3×3" in text and "128×2×2" in text
+    assert f"{book.total_params:,}" in text and f"{native.total_macs:,}" in text

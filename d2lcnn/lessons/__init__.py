@@ -4,7 +4,7 @@ topic, every name also importable from here (``from d2lcnn.lessons import train`
 Do not edit: change the notebooks, then run ``make lib``.
 
 - ``conv_scratch``: 01_cross_correlation.ipynb, 02_padding_and_stride.ipynb, 03_channels.ipynb, 04_pooling.ipynb
-- ``receptive_field``: 05_receptive_field_and_parameters.ipynb
+- ``receptive_fields``: 05_receptive_field_and_parameters.ipynb
 - ``activations``: 06_activations_and_losses.ipynb
 - ``numpy_layers``: 07_layers_from_scratch_numpy.ipynb
 - ``lenet``: 08_lenet.ipynb
@@ -13,7 +13,7 @@ Do not edit: change the notebooks, then run ``make lib``.
 - ``vgg``: 10_vgg.ipynb
 - ``nin``: 11_nin.ipynb
 - ``googlenet``: 12_googlenet.ipynb
-- ``batch_norm``: 13_batch_norm.ipynb
+- ``normalization``: 13_batch_norm.ipynb
 - ``resnet``: 14_resnet.ipynb
 - ``densenet``: 15_densenet.ipynb
 """
@@ -49,7 +49,6 @@ from .activations import (
     tanh_grad,
 )
 from .alexnet import ALEXNET, ALEXNET_SPECS, AlexNet
-from .batch_norm import BN_LENET, BN_LENET_GLUON, BN_LENET_SPECS, BatchNorm, BNLeNet, batch_norm
 from .conv_scratch import (
     ScratchConv2D,
     conv1d,
@@ -81,6 +80,7 @@ from .googlenet import (
 )
 from .lenet import LENET, LeNet
 from .nin import NIN, NIN_SPECS, NiN, nin_block
+from .normalization import BN_LENET, BN_LENET_GLUON, BN_LENET_SPECS, BatchNorm, BNLeNet, batch_norm
 from .numpy_layers import (
     Affine,
     Convolution,
@@ -97,12 +97,11 @@ from .numpy_layers import (
     im2col,
     mean_cross_entropy,
     numerical_gradient,
-    output_size,
     relative_error,
     require_float64,
     softmax_rows,
 )
-from .receptive_field import (
+from .receptive_fields import (
     C3_CONNECTIONS,
     FieldStep,
     LeNet5Layer,
@@ -134,7 +133,7 @@ from .training import (
 from .vgg import VGG, VGG11, VGG_CONV_ARCHS, VGG_SPECS, vgg_block
 
 #: The lesson modules, in chapter order.
-MODULES = ('conv_scratch', 'receptive_field', 'activations', 'numpy_layers', 'lenet', 'training', 'alexnet', 'vgg', 'nin', 'googlenet', 'batch_norm', 'resnet', 'densenet')
+MODULES = ('conv_scratch', 'receptive_fields', 'activations', 'numpy_layers', 'lenet', 'training', 'alexnet', 'vgg', 'nin', 'googlenet', 'normalization', 'resnet', 'densenet')
 
 __all__ = [
     'ACTIVATIONS',
@@ -229,7 +228,6 @@ __all__ = [
     'num_correct',
     'num_params',
     'numerical_gradient',
-    'output_size',
     'pad2d',
     'padding_for',
     'pool2d',

@@ -10,6 +10,8 @@ import numpy as onp
 
 from d2lcnn.tools.arrays import as_pair
 
+from .conv_scratch import conv_output_size
+
 
 class Layer:
     """Base of the NumPy layers: ``forward(x) -> y`` and ``backward(dout) -> dx``, where dout is
@@ -169,15 +171,6 @@ class Sigmoid(Layer):
         return dout * self.out * (1 - self.out)
 
 
-def output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
-    """Output length along one axis: ⌊(size + 2·padding − kernel) / stride⌋ + 1."""
-    out = (size + 2 * padding - kernel) // stride + 1
-    if out < 1:
-        raise ValueError(f"a kernel of {kernel} does not fit an input of {size} padded by "
-                         f"{padding}: use a smaller kernel or more padding")
-    return out
-
-
 def im2col(x: onp.ndarray, kernel_size: int | tuple[int, int],
            stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
            pad_value: float = 0.0) -> onp.ndarray:
@@ -196,7 +189,8 @@ def im2col(x: onp.ndarray, kernel_size: int | tuple[int, int],
     (kh, kw), (sh, sw) = as_pair(kernel_size, "kernel_size"), as_pair(stride, "stride")
     ph, pw = as_pair(padding, "padding", minimum=0)
     n, c, h, w = x.shape
-    oh, ow = output_size(h, kh, sh, ph), output_size(w, kw, sw, pw)
+    oh = conv_output_size(h, kh, padding=ph, stride=sh)
+    ow = conv_output_size(w, kw, padding=pw, stride=sw)
     xp = onp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=pad_value)
     col = onp.empty((n, c, kh, kw, oh, ow), dtype=x.dtype)
     for a in range(kh):
@@ -228,8 +222,8 @@ class Convolution(Layer):
         if x.ndim != 4 or x.shape[1] != c:
             raise ValueError(f"input must be (N, {c}, H, W) for this W, got {x.shape}")
         n, _, h, w = x.shape
-        oh = output_size(h, kh, self.stride, self.padding)
-        ow = output_size(w, kw, self.stride, self.padding)
+        oh = conv_output_size(h, kh, padding=self.padding, stride=self.stride)
+        ow = conv_output_size(w, kw, padding=self.padding, stride=self.stride)
         self.x_shape = x.shape
         self.col = im2col(x, (kh, kw), self.stride, self.padding)
         out = self.col @ W.reshape(f, -1).T + b  # (N·OH·OW, F)
@@ -255,7 +249,8 @@ def conv2d_naive(x: onp.ndarray, W: onp.ndarray, b: onp.ndarray | None = None,
     f, c_w, kh, kw = W.shape
     if c_w != c:
         raise ValueError(f"x has {c} channels but W expects {c_w}")
-    oh, ow = output_size(h, kh, stride, padding), output_size(w, kw, stride, padding)
+    oh = conv_output_size(h, kh, padding=padding, stride=stride)
+    ow = conv_output_size(w, kw, padding=padding, stride=stride)
     xp = onp.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
     out = onp.zeros((n, f, oh, ow), dtype=onp.result_type(x, W))
     for i in range(n):
@@ -281,7 +276,8 @@ def col2im(col: onp.ndarray, x_shape: tuple[int, int, int, int],
     (kh, kw), (sh, sw) = as_pair(kernel_size, "kernel_size"), as_pair(stride, "stride")
     ph, pw = as_pair(padding, "padding", minimum=0)
     n, c, h, w = x_shape
-    oh, ow = output_size(h, kh, sh, ph), output_size(w, kw, sw, pw)
+    oh = conv_output_size(h, kh, padding=ph, stride=sh)
+    ow = conv_output_size(w, kw, padding=pw, stride=sw)
     if col.shape != (n * oh * ow, c * kh * kw):
         raise ValueError(f"col has shape {col.shape}, but windows of {kh}×{kw} over {x_shape} "
                          f"need ({n * oh * ow}, {c * kh * kw})")
@@ -313,8 +309,8 @@ class MaxPooling(Layer):
 
     def forward(self, x: onp.ndarray) -> onp.ndarray:
         n, c, h, w = x.shape
-        oh = output_size(h, self.pool[0], self.stride[0], self.padding[0])
-        ow = output_size(w, self.pool[1], self.stride[1], self.padding[1])
+        oh = conv_output_size(h, self.pool[0], padding=self.padding[0], stride=self.stride[0])
+        ow = conv_output_size(w, self.pool[1], padding=self.padding[1], stride=self.stride[1])
         # Channels as examples: each row of col is one window of one channel.
         col = im2col(x.reshape(n * c, 1, h, w), self.pool, self.stride, self.padding,
                      pad_value=-onp.inf)
@@ -433,4 +429,4 @@ def check_net_gradients(net: Net, x: onp.ndarray, t: onp.ndarray,
             for name, p in net.params.items()}
 
 
-__all__ = ['Layer', 'numerical_gradient', 'relative_error', 'require_float64', 'check_layer_gradients', 'Affine', 'Relu', 'Sigmoid', 'output_size', 'im2col', 'Convolution', 'conv2d_naive', 'col2im', 'MaxPooling', 'softmax_rows', 'mean_cross_entropy', 'SoftmaxWithLoss', 'Net', 'check_net_gradients']
+__all__ = ['Layer', 'numerical_gradient', 'relative_error', 'require_float64', 'check_layer_gradients', 'Affine', 'Relu', 'Sigmoid', 'im2col', 'Convolution', 'conv2d_naive', 'col2im', 'MaxPooling', 'softmax_rows', 'mean_cross_entropy', 'SoftmaxWithLoss', 'Net', 'check_net_gradients']

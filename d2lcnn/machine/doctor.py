@@ -101,22 +101,46 @@ def diagnose(m: Machine | None = None) -> Diagnosis:
 
 
 def _diagnose(m: Machine) -> Diagnosis:
+    """The checks in order; each step adds report lines and advice, and the first that leaves
+    nothing to check after it ends the diagnosis."""
     d = Diagnosis()
+    threads = _report_python(d)
+    if threads.error:  # MXNet would abort the whole process at import
+        return d
+    build = _report_mxnet(d, m, threads)
+    library_errors = _report_cuda_libraries(d, m, build)
+    gpus = _report_driver_and_gpus(d, m)
+    if build.version is None:
+        d.add_advice(mxnet_import_problem(build, library_errors))
+        d.lines.append("tiny convolution: not run (MXNet cannot be imported)")
+        return d
+    _run_tiny_convolutions(d, m, build, gpus)
+    return d
+
+
+def _report_python(d: Diagnosis) -> cpu_threads.ThreadSetting:
+    """Python, NumPy and the CPU thread setting (which can make MXNet abort at import)."""
     d.lines.append(_row("Python", f"{platform.python_version()} ({sys.executable})"))
     d.add_advice(compat.python_support())
     d.add_advice(compat.check_distutils())
     d.lines.append(_row("NumPy", _package_version("numpy")))
     threads = cpu_threads.current()
-    if threads.error:  # MXNet would abort the whole process at import
+    if threads.error:
         d.lines.append(_row("CPU threads", f"{threads.source}: not a number of threads"))
         d.lines.append(_row("MXNet", "not imported: it would abort on the thread setting"))
         d.not_checked = "MXNet would abort at import on the thread setting"
         d.add_advice(threads.error)
-        return d
+    return threads
 
+
+def _is_gpu_install(build) -> bool:
+    return any(n.startswith("mxnet-cu") for n in build.distributions)
+
+
+def _report_mxnet(d: Diagnosis, m: Machine, threads: cpu_threads.ThreadSetting):
+    """MXNet's version, build and features; the threads its operators use."""
     build = m.mxnet_build()
     installed = ", ".join(f"{n} {v}" for n, v in build.distributions.items()) or "none"
-    gpu_install = any(n.startswith("mxnet-cu") for n in build.distributions)
     if build.version is None:
         d.lines.append(_row("MXNet", f"import fails: {build.import_error} (installed: {installed})"))
     else:
@@ -127,22 +151,28 @@ def _diagnose(m: Machine) -> Diagnosis:
         d.lines.append(_row("  features", ", ".join(flags)))
     d.lines.append(_row("CPU threads", f"{threads.threads or '?'} per operator ({threads.source})"))
     d.add_advice(threads.warning)
+    return build
 
-    # CUDA libraries: only the GPU build needs them.
-    library_errors = m.library_errors() if gpu_install or build.cuda else {}
-    if gpu_install or build.cuda:
-        d.lines.append("CUDA libraries (pip's nvidia-*-cu11 wheels, loaded by machine.prepare()):")
-        for lib in cuda_libs.LIBRARIES:
-            error = library_errors.get(lib.soname)
-            status = "ok" if error is None else f"MISSING ({error})"
-            d.lines.append(f"  {lib.soname:<20} {lib.what:<34} {status}")
-            if error is not None:
-                d.add_advice(cuda_libs.missing_library_advice(lib.soname, error))
-    else:
+
+def _report_cuda_libraries(d: Diagnosis, m: Machine, build) -> dict[str, str]:
+    """Each CUDA library the GPU build needs, and what provides a missing one."""
+    if not (_is_gpu_install(build) or build.cuda):
         d.lines.append(_row("CUDA libs", "not needed by the CPU build (the gpu extra installs them)"))
+        return {}
+    library_errors = m.library_errors()
+    d.lines.append("CUDA libraries (pip's nvidia-*-cu11 wheels, loaded by machine.prepare()):")
+    for lib in cuda_libs.LIBRARIES:
+        error = library_errors.get(lib.soname)
+        status = "ok" if error is None else f"MISSING ({error})"
+        d.lines.append(f"  {lib.soname:<20} {lib.what:<34} {status}")
+        if error is not None:
+            d.add_advice(cuda_libs.missing_library_advice(lib.soname, error))
+    return library_errors
 
-    driver = m.driver()
-    gpus = m.gpus()
+
+def _report_driver_and_gpus(d: Diagnosis, m: Machine) -> list:
+    """The NVIDIA driver, and every visible GPU with whether the build has kernels for it."""
+    driver, gpus = m.driver(), m.gpus()
     if driver.cuda_version is None and driver.version is None:
         d.lines.append(_row("NVIDIA driver", f"none ({driver.error or 'not found'})"))
     else:
@@ -166,20 +196,18 @@ def _diagnose(m: Machine) -> Diagnosis:
         d.lines.append(f"  gpu({gpu.index})  {gpu.name} ({architecture(cc)}, compute capability "
                        f"{cc[0]}.{cc[1]}{memory}): {support}")
         d.add_advice(architecture_problem(gpu))
+    return gpus
 
-    if build.version is None:
-        d.add_advice(mxnet_import_problem(build, library_errors))
-        d.lines.append("tiny convolution: not run (MXNet cannot be imported)")
-        return d
 
+def _run_tiny_convolutions(d: Diagnosis, m: Machine, build, gpus: list) -> None:
+    """The tiny convolution on the CPU and on every GPU that could work; the usable devices."""
     d.lines.append("tiny convolution (3×3, hybridized, compared with NumPy):")
     cpu_error = m.run_convolution("cpu(0)")
     d.cpu_ok = not cpu_error
     d.lines.append(f"  cpu(0)  {'ok' if d.cpu_ok else 'FAILED: ' + cpu_error}")
     if cpu_error:
         d.add_advice(f"MXNet fails on the CPU ({cpu_error}): reinstall it: pip install -e . (README)")
-
-    if gpu_install and not build.cuda:
+    if _is_gpu_install(build) and not build.cuda:
         d.add_advice(gpu_build_advice(build))
     reason = gpu_unavailable_reason(m)
     if reason:
@@ -187,24 +215,22 @@ def _diagnose(m: Machine) -> Diagnosis:
         if gpus or build.cuda:
             d.add_advice(reason)
         d.usable = ["cpu(0)"]
-        return d
+        return
     by_index = {gpu.index: gpu for gpu in gpus}
     for i in range(build.gpu_count):
         probe = probe_gpu(i)
         if probe.ok:
             result = "ok"
+            d.usable.append(f"gpu({i})")
         elif i in by_index and kernels_for(by_index[i].compute_capability) is None:
             result = f"not run: no kernels for {by_index[i].sm} (see advice)"
+            d.add_advice(probe.reason)
         else:
             result = f"not usable: {probe.reason}"
-        d.lines.append(f"  gpu({i})  {result}")
-        if probe.ok:
-            d.usable.append(f"gpu({i})")
-        else:
             d.add_advice(probe.reason)
+        d.lines.append(f"  gpu({i})  {result}")
     if not d.usable:
         d.usable, d.no_gpu_reason = ["cpu(0)"], "no GPU passed the check"
-    return d
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -179,11 +179,13 @@ def choose_form(network: Network, form: str | None = None, device=None) -> Form:
 
 def all_networks() -> dict[str, Network]:
     """Every chapter's :class:`Network` record, by key, in chapter order."""
+    import importlib
+
     from .. import lessons
 
     found: dict[str, Network] = {}
     for module_name in lessons.MODULES:
-        module = getattr(lessons, module_name)
+        module = importlib.import_module(f"{lessons.__name__}.{module_name}")
         records = [value for value in vars(module).values() if isinstance(value, Network)]
         for record in sorted(records, key=lambda n: n.chapter):
             found[record.key] = record

@@ -273,7 +273,9 @@ def side_by_side(summaries: dict[str, Summary]) -> str:
     spatial layer, parameters, multiply-adds per example, widest receptive field, and output
     memory per example. For comparing two forms of one network, or several networks."""
     def last_spatial(s: Summary) -> str:
-        shapes = [r.output_shape for r in s.rows if len(r.output_shape) == 4]
+        # the last feature maps a layer computes with a window, before any global pooling
+        shapes = [r.output_shape for r in s.rows if len(r.output_shape) == 4
+                  and not r.kind.startswith(("GlobalAvgPool", "GlobalMaxPool"))]
         return "×".join(map(str, shapes[-1][1:])) if shapes else "–"
 
     names = list(summaries)
