@@ -37,9 +37,6 @@ START, END = "<!-- native-forms:start -->", "<!-- native-forms:end -->"
 
 def train_one(key: str) -> dict:
     """Train network ``key``'s native form in this process; return the row of the table."""
-    from d2lcnn import machine
-
-    machine.prepare()
     from mxnet import npx
 
     from d2lcnn.lessons import train
@@ -134,9 +131,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.one:
         print(json.dumps(train_one(args.one)))
         return 0
-    from d2lcnn import machine
-
-    machine.prepare()
     from d2lcnn.tools.networks import all_networks
 
     keys = args.networks or [k for k, n in all_networks().items() if n.native is not None]

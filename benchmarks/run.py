@@ -9,8 +9,8 @@ One run prints four tables and writes them, with the machine they were measured 
 1. LeNet, one epoch (training + test evaluation), d2l's pipeline vs d2lcnn's, examples/s and ratio;
 2. loader throughput alone at 28, 96 and 224 pixels, d2l's loader vs ours;
 3. loop overhead: d2lcnn's training epoch vs pure forward/backward on pre-made batches (LeNet);
-4. training throughput of every network in ``d2lcnn.models.MODELS`` at its book input size and
-   batch size, its achieved GFLOP/s beside this machine's measured matrix-multiply GFLOP/s, and
+4. training throughput of every form of every network (``d2lcnn.tools.networks.all_networks``)
+   at its input size and batch size, its achieved GFLOP/s beside this machine's measured matrix-multiply GFLOP/s, and
    the loader's throughput at the same size.
 
 The data come from the IDX files that :mod:`d2lcnn.data` finds (``$D2LCNN_DATA_DIR`` first);
@@ -32,20 +32,19 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from types import SimpleNamespace
 
-# d2lcnn before MXNet: it sets MXNet's CPU threads (d2lcnn.cpu_threads), as in the notebooks.
-import d2lcnn  # noqa: F401
-
-# isort: split
 import mxnet as mx
 import numpy as onp
 from mxnet import autograd, gluon, init, np, npx
 
-from d2lcnn import cpu_threads, data, models
-from d2lcnn.device import describe, try_gpu
-from d2lcnn.summary import summary
-from d2lcnn.train import BatchMetrics, train
+from d2lcnn.lessons import BatchMetrics, LeNet, train, train_batch
+from d2lcnn.machine import cpu_threads
+from d2lcnn.machine.devices import describe, try_gpu
+from d2lcnn.tools import data
+from d2lcnn.tools.networks import all_networks
+from d2lcnn.tools.summary import summary
+
+from . import native
 
 try:
     from . import d2l_baseline
@@ -188,7 +187,7 @@ def matmul_gflops(device: mx.Context, n: int = 2048, repeats: int = 5) -> dict:
 def _lenet_pure_steps(batches: list, num_steps: int, lr: float, device) -> dict:
     """Forward/backward/update of hybridized LeNet on batches already on the device, cycled:
     what the training loop would cost with free data and no bookkeeping."""
-    net = models.lenet()
+    net = LeNet()
     net.initialize(init.Xavier(), ctx=device)
     net.hybridize(static_alloc=True, static_shape=True)
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
@@ -217,7 +216,7 @@ def _lenet_pure_steps(batches: list, num_steps: int, lr: float, device) -> dict:
 
 
 def lenet_epoch(arrays: dict, batch_size: int, lr: float, device) -> dict:
-    """d2lcnn's LeNet epoch: :func:`d2lcnn.train.train` for one epoch on our loaders (from
+    """d2lcnn's LeNet epoch: chapter 08's ``train`` for one epoch on our loaders (from
     scratch: initialisation and hybridization included), timed as a whole."""
     train_iter = data.ArrayLoader(*arrays["train"], batch_size, shuffle=True, device=device,
                                   name="train", seed=0)
@@ -226,7 +225,7 @@ def lenet_epoch(arrays: dict, batch_size: int, lr: float, device) -> dict:
 
     def run() -> int:
         nonlocal history
-        history = train(models.lenet(), train_iter, test_iter, 1, lr, device, verbose=False)
+        history = train(LeNet(), train_iter, test_iter, 1, lr, device, verbose=False)
         return history.num_train
 
     seconds, _ = _timed(run)
@@ -430,41 +429,35 @@ def loader_speeds(arrays: dict, sizes: Iterable[int], batch_size: int, num_batch
 # 4: every network
 
 
-def registered_networks() -> dict:
-    """The networks to measure: ``d2lcnn.models.MODELS`` (key -> entry with ``title``, ``build``
-    and the book's ``hyperparameters``), or LeNet and AlexNet where there is no registry yet."""
-    registry = getattr(models, "MODELS", None)
-    if registry:
-        return dict(registry)
-
-    def entry(key, title, build, batch_size, resize, lr):
-        hp = SimpleNamespace(batch_size=batch_size, resize=resize, lr=lr)
-        return SimpleNamespace(key=key, title=title, build=build, hyperparameters=hp)
-
-    return {"lenet": entry("lenet", "LeNet", models.lenet, 256, None, 0.9),
-            "alexnet": entry("alexnet", "AlexNet", models.alexnet, 128, 224, 0.01)}
+def registered_forms() -> dict:
+    """Every form of every network of the series, by "<key>" for the book form and
+    "<key>-native" for the native one, in chapter order."""
+    forms = {}
+    for key, network in all_networks().items():
+        for name, form in network.forms.items():
+            forms[key if name == "book" else f"{key}-{name}"] = form
+    return forms
 
 
-def network_speed(entry, arrays: dict, device, budget_s: float, min_batches: int = 3,
+def network_speed(form, arrays: dict, device, budget_s: float, min_batches: int = 3,
                   max_batches: int = 200, batch_size: int | None = None) -> dict:
-    """Training throughput of one network: our loader (book batch size and input size) feeding
-    the loop body of :func:`d2lcnn.train.train` (forward, loss, backward, SGD step, loss and
-    accuracy summed on the device). One warm-up batch, then as many batches as fit in
-    ``budget_s`` by the warm-up's time (at least ``min_batches``), timed with one sync at the end.
-    """
-    hp = entry.hyperparameters
-    batch_size, resize, lr = batch_size or hp.batch_size, hp.resize, hp.lr
-    side = resize or 28
+    """Training throughput of one form of a network: our loader (its batch size and input size)
+    feeding chapter 08's ``train_batch`` and ``BatchMetrics`` (forward, loss, backward, SGD
+    step, loss and accuracy summed on the device), as ``train`` runs them. One warm-up batch,
+    then as many batches as fit in ``budget_s`` by the warm-up's time (at least
+    ``min_batches``), timed with one sync at the end."""
+    batch_size = batch_size or form.batch_size
+    lr = form.lr(1.0) if callable(form.lr) else form.lr
     images, labels = arrays["train"]
-    net = entry.build()
-    macs = summary(net, (1, 1, side, side)).total_macs
+    net = form.build()
+    macs = summary(net, form.input_shape).total_macs
     net.initialize(init.Xavier(), ctx=device, force_reinit=True)
-    if isinstance(net, gluon.HybridBlock):
-        net.hybridize(static_alloc=True, static_shape=True)
+    net.hybridize(static_alloc=True, static_shape=True)
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
-    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": lr})
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": lr,
+                            "momentum": form.momentum, "wd": form.weight_decay})
     loader = data.ArrayLoader(images, labels, batch_size, shuffle=True, device=device,
-                              resize=resize, seed=0)
+                              resize=form.resize, augment=form.augment, seed=0)
     metrics = BatchMetrics()
     metrics.hybridize(static_alloc=True, static_shape=True)
     sums = [np.zeros(2, ctx=device)]
@@ -474,12 +467,8 @@ def network_speed(entry, arrays: dict, device, budget_s: float, min_batches: int
         batches = itertools.islice(itertools.chain.from_iterable(itertools.repeat(loader)),
                                    num_batches)
         for X, y in batches:
-            with autograd.record():
-                y_hat = net(X)
-                loss = loss_fn(y_hat, y)
-            loss.backward()
-            trainer.step(X.shape[0])
-            sums[0] = sums[0] + metrics(y_hat, y, loss)
+            for y_hat, y_k, loss in train_batch(net, X, y, loss_fn, trainer, [device]):
+                sums[0] = sums[0] + metrics(y_hat, y_k, loss)
             n += y.shape[0]
         return n
 
@@ -488,9 +477,10 @@ def network_speed(entry, arrays: dict, device, budget_s: float, min_batches: int
     seconds, n = _timed(lambda: run(num_batches))
     rate = n / seconds
     return {
-        "batch_size": batch_size, "input_size": side, "lr": lr, "macs_per_example": macs,
-        "warmup_seconds": warmup_s, "batches_timed": num_batches, "seconds": seconds,
-        "examples_per_sec": rate, "gflops": rate * FLOPS_PER_MAC_TRAINING * macs / 1e9,
+        "batch_size": batch_size, "input_size": form.input_size, "lr": lr,
+        "macs_per_example": macs, "warmup_seconds": warmup_s, "batches_timed": num_batches,
+        "seconds": seconds, "examples_per_sec": rate,
+        "gflops": rate * FLOPS_PER_MAC_TRAINING * macs / 1e9,
     }
 
 
@@ -668,7 +658,7 @@ def run(args: argparse.Namespace) -> dict:
     started = datetime.datetime.now().astimezone()
     dataset, arrays = load_data(args.dataset, args.smoke)
     keys = args.networks.split(",") if args.networks else None
-    registry = registered_networks()
+    registry = registered_forms()
     if keys:
         unknown = [k for k in keys if k not in registry]
         if unknown:
@@ -706,15 +696,15 @@ def run(args: argparse.Namespace) -> dict:
                                        {int(k): v for k, v in d2l_rates.items()})
 
     loader_cache: dict = {}
-    for key, entry in registry.items():
+    for key, form in registry.items():
         if keys and key not in keys:
             continue
-        title = getattr(entry, "title", key)
+        title = f"{form.network}, {form.name}"
         say(f"network {title} ...")
         record = {"key": key, "title": title}
         try:
             record.update(network_speed(
-                entry, arrays, device, budget_s=0.5 if args.smoke else args.budget,
+                form, arrays, device, budget_s=0.5 if args.smoke else args.budget,
                 min_batches=1 if args.smoke else 3, max_batches=2 if args.smoke else 200,
                 batch_size=8 if args.smoke else None))
             setting = (record["batch_size"], record["input_size"])
@@ -766,7 +756,13 @@ def write(results: dict, out: Path) -> tuple[Path, Path]:
     out.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out / "results.json", out / "results.md"
     json_path.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
-    md_path.write_text(report(results) + "\n")
+    text = report(results) + "\n"
+    # The section that ``python -m benchmarks.native`` wrote stays (it takes an hour to redo).
+    previous = md_path.read_text() if md_path.exists() else ""
+    if native.START in previous and native.END in previous:
+        kept = previous[previous.index(native.START): previous.index(native.END) + len(native.END)]
+        text += "\n" + kept + "\n"
+    md_path.write_text(text)
     return json_path, md_path
 
 
@@ -779,7 +775,8 @@ def main(argv: list[str] | None = None) -> dict:
                         help="folder for results.json and results.md (default: benchmarks/ for a "
                              "full run; a smoke run writes nothing unless given)")
     parser.add_argument("--networks", default=None,
-                        help="comma-separated keys of d2lcnn.models.MODELS (default: all)")
+                        help="comma-separated forms: a network's key for its book form "
+                             "(lenet, alexnet …), <key>-native for its native form (default: all)")
     parser.add_argument("--dataset", choices=sorted(data.DATASETS), default=None,
                         help="default: fashion-mnist, or mnist where only that is found")
     parser.add_argument("--budget", type=float, default=6.0,

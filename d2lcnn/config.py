@@ -12,7 +12,10 @@ variable                    meaning
 ``D2LCNN_NO_CUDA_PRELOAD``  1: do not load the CUDA libraries of pip's wheels
                             (:func:`cuda_preload_enabled`)
 ``MXNET_HOME``              MXNet's cache, where downloaded data sets go (:func:`mxnet_home`)
-``OMP_NUM_THREADS`` …       the CPU threads of MXNet's operators (:func:`thread_settings`)
+``OMP_NUM_THREADS`` …       the CPU threads of MXNet's operators (:func:`thread_settings`; set
+                            by :mod:`d2lcnn.machine.cpu_threads`, which owns them)
+``DMLC_ROLE``               this process's part in a distributed job, set by the launcher
+                            (:func:`distributed_role`)
 ==========================  =====================================================================
 
 Functions here only read; nothing is read at import time, so a notebook sees a variable changed
@@ -33,6 +36,7 @@ RESULTS_DIR_ENV = "D2LCNN_RESULTS_DIR"
 FORM_ENV = "D2LCNN_FORM"
 NO_CUDA_PRELOAD_ENV = "D2LCNN_NO_CUDA_PRELOAD"
 MXNET_HOME_ENV = "MXNET_HOME"
+DMLC_ROLE_ENV = "DMLC_ROLE"
 #: OpenMP's and MXNet's thread settings, and the mark d2lcnn leaves beside the one it sets.
 THREAD_ENVS = ("OMP_NUM_THREADS", "MXNET_OMP_MAX_THREADS", "D2LCNN_SET_OMP_NUM_THREADS",
                "MXNET_CPU_PARALLEL_SIZE")
@@ -127,6 +131,12 @@ def cuda_preload_enabled() -> bool:
 def thread_settings() -> dict[str, str]:
     """The thread settings present in the environment (see :mod:`d2lcnn.machine.cpu_threads`)."""
     return {name: os.environ[name] for name in THREAD_ENVS if name in os.environ}
+
+
+def distributed_role() -> str | None:
+    """"worker", "server" or "scheduler" in a job started by :mod:`d2lcnn.machine.distributed`
+    (``DMLC_ROLE``, which MXNet reads too), else None."""
+    return os.environ.get(DMLC_ROLE_ENV, "").strip() or None
 
 
 def set_seed(seed: int = 0) -> None:

@@ -179,6 +179,8 @@ def _global_references(source: str) -> set[str]:
         for symbol in scope.get_symbols():
             if not symbol.is_referenced():
                 continue
+            if scope.get_type() == "module" and symbol.is_assigned():
+                continue  # bound by the module itself (Python 3.12 puts comprehensions' here)
             if scope.get_type() == "module" or symbol.is_global() or (
                     scope.get_type() == "class" and not symbol.is_local()):
                 found.add(symbol.get_name())

@@ -39,7 +39,7 @@ def _bn_net():
 
 def test_layer_paths_and_get_layer(lenet):
     paths = features.layer_paths(lenet)
-    assert paths[:3] == ["features", "features.0", "features.0.act"]
+    assert paths[:3] == ["features", "features.0", "features.1"]  # a layer's own activation: no path
     assert "output" in paths
     assert features.get_layer(lenet, "features.2") is lenet.features[2]
     assert features.get_layer(lenet, "output") is lenet.output

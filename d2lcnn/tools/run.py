@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -196,7 +195,7 @@ class TrainingRun:
             raise ValueError(f"kvstore={kvstore!r}: workers that do not wait for each other train "
                              "on parameters of different ages; use 'dist_sync', which gives the "
                              "same steps as one process with the whole batch")
-        if not os.environ.get("DMLC_ROLE"):
+        if config.distributed_role() is None:
             raise RuntimeError(f"kvstore={kvstore!r} needs a scheduler and servers: start the "
                                "workers with python -m d2lcnn.machine.distributed (README, "
                                "section Several machines)")
