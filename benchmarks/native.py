@@ -2,6 +2,8 @@
 
     python -m benchmarks.native                  # every network, each in a fresh process
     python -m benchmarks.native alexnet resnet18 # some of them
+    python -m benchmarks.native --from-results notebooks/results/reference
+                                                 # the table of runs already made (by the chapters)
 
 Each network's native form (its chapter's record, e.g. ``d2lcnn.lessons.ALEXNET.native``) trains
 with its own hyperparameters on all 60,000 training images, tested on all 10,000 after every
@@ -40,7 +42,6 @@ def train_one(key: str) -> dict:
     from mxnet import npx
 
     from d2lcnn.lessons import train
-    from d2lcnn.tools.comparison import cost_of
     from d2lcnn.tools.networks import all_networks
 
     npx.set_np()
@@ -50,11 +51,19 @@ def train_one(key: str) -> dict:
     train_iter, test_iter = form.load_data()
     history = train(form.build(), train_iter, test_iter, **form.hyperparameters(), seed=0,
                     verbose=False)
-    wall = time.perf_counter() - started
+    return row_of(network, history, wall_seconds=time.perf_counter() - started)
+
+
+def row_of(network, history, wall_seconds: float) -> dict:
+    """The table's row for a run of ``network``'s native form."""
+    from d2lcnn.tools.comparison import cost_of
+
+    form = network.native
     params, macs = cost_of(form)
     book = network.book_result
+    wall = wall_seconds
     return {
-        "key": key, "network": network.title, "form": form.name,
+        "key": network.key, "network": network.title, "form": form.name,
         "input": f"{form.input_size}×{form.input_size}", "params": params, "macs": macs,
         "epochs": history.epochs_done, "batch_size": form.batch_size, "lr": history.lr,
         "minutes": wall / 60, "train_minutes": history.train_seconds / 60,
@@ -102,16 +111,20 @@ def machine_line() -> str:
             f"measured {datetime.date.today().isoformat()}")
 
 
-def write_results(rows: list[dict]) -> None:
-    """native.json and the "Native forms" section of results.md."""
+FRESH = ("`python -m benchmarks.native`: each network's native form (its chapter's record) trained "
+         "from seed 0 with its own hyperparameters on all 60,000 training images, tested on all "
+         "10,000 after every epoch, in a fresh process. Wall time: the whole run, data loading and "
+         "every epoch's test included.")
+
+
+def write_results(rows: list[dict], how: str = FRESH) -> None:
+    """native.json and the "Native forms" section of results.md; ``how``: where the runs come
+    from."""
     RESULTS_JSON.write_text(json.dumps({"machine": machine_line(), "max_minutes": MAX_MINUTES,
                                         "results": rows}, indent=1))
     section = "\n".join([
         START, "## Native forms: all of Fashion-MNIST on this CPU", "",
-        f"`python -m benchmarks.native` ({machine_line()}). Each network's native form (its "
-        "chapter's record) trained from seed 0 with its own hyperparameters on all 60,000 "
-        "training images, tested on all 10,000 after every epoch, in a fresh process. Wall time: "
-        "the whole run, data loading and every epoch's test included. Targets: at most "
+        f"{how} ({machine_line()}.) Targets: at most "
         f"{MAX_MINUTES:g} minutes and at least the test accuracy of the book's published run "
         "(d2l-zh 2.0 MXNet notebooks, 10 epochs of the book's form on a Tesla V100).", "",
         table(rows), "", END])
@@ -126,12 +139,18 @@ def write_results(rows: list[dict]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("networks", nargs="*", help="network keys (default: every native form)")
+    parser.add_argument("--from-results", type=Path, metavar="FOLDER",
+                        help="tabulate the native-form runs saved in FOLDER (e.g. by the chapters "
+                             "in notebooks/results/reference) instead of training")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # the child process: one network
     args = parser.parse_args(argv)
     if args.one:
         print(json.dumps(train_one(args.one)))
         return 0
     from d2lcnn.tools.networks import all_networks
+
+    if args.from_results:
+        return tabulate_saved(args.from_results, all_networks())
 
     keys = args.networks or [k for k, n in all_networks().items() if n.native is not None]
     previous = {r["key"]: r for r in json.loads(RESULTS_JSON.read_text())["results"]} \
@@ -151,6 +170,27 @@ def main(argv: list[str] | None = None) -> int:
     order = list(all_networks())
     write_results(sorted(previous.values(), key=lambda r: order.index(r["key"])))
     print(f"wrote {RESULTS_JSON.name} and the native-forms section of {RESULTS_MD.name}")
+    return 0
+
+
+def tabulate_saved(folder: Path, networks: dict) -> int:
+    """Write the table from the full native-form runs saved in ``folder``; their wall time is the
+    run's own (``History.total_seconds``: training and every epoch's test, after the data was
+    loaded)."""
+    from d2lcnn.tools.history import load_results
+
+    runs = load_results(folder)
+    rows = [row_of(network, runs[(key, "native", False)], runs[(key, "native", False)].total_seconds)
+            for key, network in networks.items() if (key, "native", False) in runs]
+    if not rows:
+        print(f"no full native-form runs in {folder}", file=sys.stderr)
+        return 1
+    write_results(rows, how=(
+        f"`python -m benchmarks.native --from-results {folder}`: the runs of the native forms that "
+        "the chapters made and saved there (seed 0, each form's own hyperparameters, all 60,000 "
+        "training images, all 10,000 tested after every epoch). Wall time: the run as the "
+        "training loop measured it, every epoch's test included."))
+    print(table(rows))
     return 0
 
 

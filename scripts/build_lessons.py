@@ -234,15 +234,16 @@ def _merge_from_imports(statements: list[str]) -> list[str]:
             lines.append(item)
             continue
         module = item[5:]
-        names = sorted(set(merged[module]), key=_isort_name_key)
-        line = f"from {module} import {', '.join(names)}"
-        if len(line) <= 100:
-            lines.append(line)
-        else:
-            lines.append(f"from {module} import (")
-            lines += [f"    {name}," for name in names]
-            lines.append(")")
+        lines += _from_import(module, sorted(set(merged[module]), key=_isort_name_key))
     return lines
+
+
+def _from_import(module: str, names: list[str]) -> list[str]:
+    """``from module import a, b``, wrapped one name per line (as ruff formats it) when long."""
+    line = f"from {module} import {', '.join(names)}"
+    if len(line) <= 100:
+        return [line]
+    return [f"from {module} import (", *(f"    {name}," for name in names), ")"]
 
 
 def _isort_name_key(name: str) -> tuple:
@@ -315,13 +316,7 @@ def render_init(modules: dict[str, Module]) -> str:
     for module in sorted(modules.values(), key=lambda m: m.name):
         names = sorted((n for n in module.defined if not n.startswith("_")), key=_isort_name_key)
         exported += names
-        line = f"from .{module.name} import {', '.join(names)}"
-        if len(line) <= 100:
-            lines.append(line)
-        else:
-            lines.append(f"from .{module.name} import (")
-            lines += [f"    {name}," for name in names]
-            lines.append(")")
+        lines += _from_import(f".{module.name}", names)
     lines += ["", "#: The lesson modules, in chapter order.", f"MODULES = ({modules_line})", "",
               "__all__ = ["]
     lines += [f"    {name!r}," for name in sorted(exported, key=_isort_name_key)]

@@ -6,17 +6,15 @@ from __future__ import annotations
 import mxnet as mx
 import numpy as onp
 import pytest
-from mxnet import autograd, np, npx
+from mxnet import np, npx
 
 from d2lcnn.lessons import (
-    DENSENET,
     DENSENET_SPECS,
     DenseBlock,
     DenseNet,
     conv_block,
     transition_block,
 )
-from d2lcnn.tools.networks import choose_form
 from d2lcnn.tools.summary import summary
 
 npx.set_np()
@@ -79,22 +77,6 @@ def test_native_form_channels_follow_the_rule():
             if r.kind in ("DenseBlock", "HybridSequential")] == expected
 
 
-@pytest.mark.parametrize("name", ["book", "native"])
-def test_both_forms_run_forward_and_backward_at_their_input_size(name):
-    form = DENSENET.form(name)
-    net = form.build()
-    net.initialize()
-    X = np.array(onp.random.RandomState(0).uniform(
-        size=(2, 1, form.input_size, form.input_size)).astype("float32"))
-    with autograd.record():
-        y = net(X)
-        loss = (y * y).sum()
-    loss.backward()
-    assert y.shape == (2, 10)
-    grad = net.features[0].weight.grad().asnumpy()
-    assert onp.isfinite(grad).all() and onp.abs(grad).sum() > 0
-
-
 def test_native_form_sees_the_whole_image():
     table = summary(DenseNet(DENSENET_SPECS["native"]), (1, 1, 28, 28))
     spatial = [r for r in table.rows if r.receptive_field is not None]
@@ -109,29 +91,3 @@ def test_book_form_cannot_run_at_28():
     net.initialize()
     with pytest.raises(mx.base.MXNetError):
         net(np.zeros((1, 1, 28, 28))).wait_to_read()
-
-
-def test_input_channels_and_classes_are_parameters():
-    for name, size in (("book", 96), ("native", 28)):
-        table = summary(DenseNet(DENSENET_SPECS[name], num_classes=7, in_channels=3),
-                        (1, 3, size, size))
-        assert table.output_shape == (1, 7)
-
-
-def test_record_and_form_choice(monkeypatch):
-    monkeypatch.delenv("D2LCNN_FORM", raising=False)
-    assert (DENSENET.key, DENSENET.title, DENSENET.chapter) == ("densenet", "DenseNet", "15")
-    book = DENSENET.book
-    assert (book.input_size, book.batch_size, book.num_epochs, book.lr) == (96, 256, 10, 0.1)
-    native = DENSENET.native
-    assert native.input_size == 28 and native.momentum == 0.9 and native.augment is not None
-    assert callable(native.lr)  # a schedule
-    result = DENSENET.book_result
-    assert (result.train_loss, result.train_acc, result.test_acc, result.examples_per_sec) == (
-        0.145, 0.946, 0.858, 5_373)
-    assert result.notebook == "chapter_convolutional-modern/densenet.ipynb"
-    assert choose_form(DENSENET, device=mx.cpu()).name == "native"
-    assert choose_form(DENSENET, device=mx.gpu(0)).name == "book"
-    assert choose_form(DENSENET, form="book", device=mx.cpu()).name == "book"
-    monkeypatch.setenv("D2LCNN_FORM", "book")
-    assert choose_form(DENSENET, device=mx.cpu()).name == "book"

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import mxnet as mx
 import numpy as onp
 import pytest
-from mxnet import autograd, np, npx
+from mxnet import np, npx
 
 from d2lcnn.lessons import RESNET18, RESNET_SPECS, Residual, ResNet, resnet_block
-from d2lcnn.tools.networks import choose_form
 from d2lcnn.tools.summary import summary
 
 npx.set_np()
@@ -60,26 +58,6 @@ def test_resnet_block_downsamples_all_but_the_first_stage():
     assert later(X).shape == (2, 16, 5, 5)
 
 
-def _forward_and_backward(net, shape):
-    """Scores of a random batch, and the gradient of the first convolution's weight."""
-    net.initialize()
-    X = np.array(onp.random.RandomState(0).uniform(size=shape).astype("float32"))
-    with autograd.record():
-        y = net(X)
-        loss = (y * y).sum()
-    loss.backward()
-    return y, net.features[0].weight.grad().asnumpy()
-
-
-@pytest.mark.parametrize("name", ["book", "native"])
-def test_both_forms_run_forward_and_backward_at_their_input_size(name):
-    form = RESNET18.form(name)
-    shape = (2, 1, form.input_size, form.input_size)
-    y, grad = _forward_and_backward(form.build(), shape)
-    assert y.shape == (2, 10)
-    assert onp.isfinite(grad).all() and onp.abs(grad).sum() > 0
-
-
 def test_book_form_is_the_books_resnet18():
     table = summary(ResNet(RESNET_SPECS["book"]), (2, 1, 96, 96), depth=2)
     assert table.output_shape == (2, 10)
@@ -105,29 +83,3 @@ def test_native_form_sees_the_whole_image():
     assert spatial[-1].receptive_field >= 28
     assert spatial[-1].output_shape[-1] >= 2  # the last stage still has a grid, not one pixel
     assert table.total_macs * 10 < summary(ResNet(RESNET_SPECS["book"]), (1, 1, 96, 96)).total_macs
-
-
-def test_input_channels_and_classes_are_parameters():
-    for name, size in (("book", 96), ("native", 28)):
-        table = summary(ResNet(RESNET_SPECS[name], num_classes=7, in_channels=3),
-                        (1, 3, size, size))
-        assert table.output_shape == (1, 7)
-
-
-def test_record_and_form_choice(monkeypatch):
-    monkeypatch.delenv("D2LCNN_FORM", raising=False)
-    assert (RESNET18.key, RESNET18.title, RESNET18.chapter) == ("resnet18", "ResNet-18", "14")
-    book = RESNET18.book
-    assert (book.input_size, book.batch_size, book.num_epochs, book.lr) == (96, 256, 10, 0.05)
-    native = RESNET18.native
-    assert native.input_size == 28 and native.momentum == 0.9 and native.augment is not None
-    assert callable(native.lr)  # a schedule
-    result = RESNET18.book_result
-    assert (result.train_loss, result.train_acc, result.test_acc, result.examples_per_sec) == (
-        0.013, 0.996, 0.924, 4_565)
-    assert result.notebook == "chapter_convolutional-modern/resnet.ipynb"
-    assert choose_form(RESNET18, device=mx.cpu()).name == "native"
-    assert choose_form(RESNET18, device=mx.gpu(0)).name == "book"
-    assert choose_form(RESNET18, form="book", device=mx.cpu()).name == "book"
-    monkeypatch.setenv("D2LCNN_FORM", "book")
-    assert choose_form(RESNET18, device=mx.cpu()).name == "book"

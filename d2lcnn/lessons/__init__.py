@@ -130,7 +130,7 @@ from .training import (
     train_batch,
     train_epoch,
 )
-from .vgg import VGG, VGG11, VGG_CONV_ARCHS, VGG_SPECS, vgg_block
+from .vgg import VGG, VGG11, VGG_CONV_ARCHS, VGG_SPECS, conv_relu, vgg_block
 
 #: The lesson modules, in chapter order.
 MODULES = ('conv_scratch', 'receptive_fields', 'activations', 'numpy_layers', 'lenet', 'training', 'alexnet', 'vgg', 'nin', 'googlenet', 'normalization', 'resnet', 'densenet')
@@ -195,6 +195,7 @@ __all__ = [
     'conv_output_shape',
     'conv_output_size',
     'conv_param_count',
+    'conv_relu',
     'conv_transpose2d',
     'conv_transpose_output_size',
     'corr1d',

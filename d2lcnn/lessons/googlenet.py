@@ -9,6 +9,7 @@ from mxnet.gluon import nn
 from d2lcnn.tools.networks import BookResult, Form, Network
 
 from .training import CosineSchedule, flip_and_crop
+from .vgg import conv_relu
 
 
 class Inception(nn.HybridBlock):
@@ -21,23 +22,21 @@ class Inception(nn.HybridBlock):
     3. 1×1 convolution to c3[0] channels, then 5×5 (padding 2) to c3[1];
     4. 3×3 max pooling (stride 1, padding 1), then 1×1 convolution to c4.
 
-    Every convolution has a ReLU. The 1×1 convolutions before the 3×3 and 5×5 ones cut the
-    channels, and so the cost, of the expensive paths. in_channels 0: inferred at the first
-    forward pass.
+    Every convolution has a ReLU (and batch normalization before it with batch_norm). The 1×1
+    convolutions before the 3×3 and 5×5 ones cut the channels, and so the cost, of the expensive
+    paths. in_channels 0: inferred at the first forward pass.
     """
 
-    def __init__(self, c1, c2, c3, c4, in_channels=0, **kwargs):
+    def __init__(self, c1, c2, c3, c4, in_channels=0, batch_norm=False, **kwargs):
         super().__init__(**kwargs)
         self.out_channels = c1 + c2[1] + c3[1] + c4
-        self.p1_1 = nn.Conv2D(c1, kernel_size=1, in_channels=in_channels, activation="relu")
-        self.p2_1 = nn.Conv2D(c2[0], kernel_size=1, in_channels=in_channels, activation="relu")
-        self.p2_2 = nn.Conv2D(c2[1], kernel_size=3, padding=1, in_channels=c2[0],
-                              activation="relu")
-        self.p3_1 = nn.Conv2D(c3[0], kernel_size=1, in_channels=in_channels, activation="relu")
-        self.p3_2 = nn.Conv2D(c3[1], kernel_size=5, padding=2, in_channels=c3[0],
-                              activation="relu")
+        self.p1_1 = conv_relu(c1, 1, in_channels=in_channels, batch_norm=batch_norm)
+        self.p2_1 = conv_relu(c2[0], 1, in_channels=in_channels, batch_norm=batch_norm)
+        self.p2_2 = conv_relu(c2[1], 3, padding=1, in_channels=c2[0], batch_norm=batch_norm)
+        self.p3_1 = conv_relu(c3[0], 1, in_channels=in_channels, batch_norm=batch_norm)
+        self.p3_2 = conv_relu(c3[1], 5, padding=2, in_channels=c3[0], batch_norm=batch_norm)
         self.p4_1 = nn.MaxPool2D(pool_size=3, strides=1, padding=1)
-        self.p4_2 = nn.Conv2D(c4, kernel_size=1, in_channels=in_channels, activation="relu")
+        self.p4_2 = conv_relu(c4, 1, in_channels=in_channels, batch_norm=batch_norm)
 
     def hybrid_forward(self, F, x):
         p1 = self.p1_1(x)
@@ -58,11 +57,14 @@ GOOGLENET_INCEPTIONS = {
 
 GOOGLENET_SPECS = {
     # b1, b2: the stem, convolutions (channels, kernel, stride, padding) and max poolings;
-    # inceptions: divided by width_ratio; pool: (window, stride, padding) of every max pooling
+    # inceptions: divided by width_ratio; pool: (window, stride, padding) of every max pooling;
+    # batch_norm: batch normalization before every ReLU
     "book": {"b1": [(64, 7, 2, 3), "pool"], "b2": [(64, 1, 1, 0), (192, 3, 1, 1), "pool"],
-             "inceptions": GOOGLENET_INCEPTIONS, "width_ratio": 1, "pool": (3, 2, 1)},
-    "native": {"b1": [(32, 3, 1, 1), "pool"], "b2": [(8, 1, 1, 0), (24, 3, 1, 1)],
-               "inceptions": GOOGLENET_INCEPTIONS, "width_ratio": 8, "pool": (3, 2, 1)},
+             "inceptions": GOOGLENET_INCEPTIONS, "width_ratio": 1, "pool": (3, 2, 1),
+             "batch_norm": False},
+    "native": {"b1": [(32, 3, 1, 1), "pool"], "b2": [(16, 1, 1, 0), (48, 3, 1, 1), "pool"],
+               "inceptions": GOOGLENET_INCEPTIONS, "width_ratio": 4, "pool": (3, 2, 1),
+               "batch_norm": True},
 }
 
 
@@ -80,7 +82,8 @@ class GoogLeNet(nn.HybridBlock):
     GOOGLENET_SPECS.
 
     features: five stages — b1 and b2 the stem (convolutions with ReLU and max poolings, as the
-    spec lists them); b3, b4, b5 the Inception blocks of spec["inceptions"] with their channels
+    spec lists them, with batch normalization before each ReLU when spec["batch_norm"]); b3,
+    b4, b5 the Inception blocks of spec["inceptions"] with their channels
     divided by spec["width_ratio"], b3 and b4 ending in max pooling, b5 in global average pooling.
     output: one dense layer. Input (batch, in_channels, 96, 96) for the "book" spec (224×224 works
     too), (batch, in_channels, 28, 28) for the "native" one; output (batch, num_classes).
@@ -96,15 +99,15 @@ class GoogLeNet(nn.HybridBlock):
                     layers.add(nn.MaxPool2D(*spec["pool"]))
                 else:
                     channels, kernel, stride, padding = layer
-                    layers.add(nn.Conv2D(channels, kernel, stride, padding,
-                                         in_channels=in_channels, activation="relu"))
+                    layers.add(conv_relu(channels, kernel, stride, padding, in_channels,
+                                         spec["batch_norm"]))
                     in_channels = channels
             self.features.add(layers)
         for stage in ("b3", "b4", "b5"):
             layers = nn.HybridSequential()
             for channels in spec["inceptions"][stage]:
                 inception = Inception(*scale_inception(channels, spec["width_ratio"]),
-                                      in_channels=in_channels)
+                                      in_channels=in_channels, batch_norm=spec["batch_norm"])
                 layers.add(inception)
                 in_channels = inception.out_channels
             layers.add(nn.GlobalAvgPool2D() if stage == "b5" else nn.MaxPool2D(*spec["pool"]))
@@ -120,9 +123,10 @@ GOOGLENET = Network(
     book=Form("book", lambda: GoogLeNet(GOOGLENET_SPECS["book"]), input_size=96, batch_size=128,
               num_epochs=10, lr=0.1, about="the book's GoogLeNet on images resized to 96×96"),
     native=Form("native", lambda: GoogLeNet(GOOGLENET_SPECS["native"]), input_size=28,
-                batch_size=256, num_epochs=10, lr=CosineSchedule(0.1, 10), momentum=0.9,
+                batch_size=256, num_epochs=8, lr=CosineSchedule(0.1, 8), momentum=0.9,
                 weight_decay=5e-4, augment=flip_and_crop,
-                about="GoogLeNet with a small stem and narrower Inception blocks, on 28×28 images"),
+                about="GoogLeNet with a small stem, narrower Inception blocks and batch "
+                      "normalization, on 28×28 images"),
     book_result=BookResult(train_loss=0.256, train_acc=0.903, test_acc=0.907,
                            examples_per_sec=2_344,
                            notebook="chapter_convolutional-modern/googlenet.ipynb"))

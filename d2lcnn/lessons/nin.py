@@ -9,30 +9,33 @@ from mxnet.gluon import nn
 from d2lcnn.tools.networks import BookResult, Form, Network
 
 from .training import CosineSchedule, flip_and_crop
+from .vgg import conv_relu
 
 
-def nin_block(num_channels, kernel_size, strides, padding, in_channels=0):
+def nin_block(num_channels, kernel_size, strides, padding, in_channels=0,
+              batch_norm=False):
     """NiN's block (Lin, Chen and Yan, 2013, "Network in network"): a kernel_size convolution with
     the given strides and padding, then two 1×1 convolutions — a small MLP applied at every
-    pixel — all with num_channels outputs and ReLU. (batch, in_channels, H, W) ->
-    (batch, num_channels, H', W') with H' = ⌊(H + 2·padding − kernel_size)/strides⌋ + 1.
-    in_channels 0: inferred at the first forward pass."""
+    pixel — all with num_channels outputs and ReLU (batch_norm: batch normalization before each
+    ReLU, see chapter 10's conv_relu). (batch, in_channels, H, W) -> (batch, num_channels, H', W')
+    with H' = ⌊(H + 2·padding − kernel_size)/strides⌋ + 1. in_channels 0: inferred at the first
+    forward pass."""
     block = nn.HybridSequential()
-    block.add(nn.Conv2D(num_channels, kernel_size, strides, padding, in_channels=in_channels,
-                        activation="relu"),
-              nn.Conv2D(num_channels, kernel_size=1, in_channels=num_channels, activation="relu"),
-              nn.Conv2D(num_channels, kernel_size=1, in_channels=num_channels, activation="relu"))
+    block.add(conv_relu(num_channels, kernel_size, strides, padding, in_channels, batch_norm),
+              conv_relu(num_channels, 1, in_channels=num_channels, batch_norm=batch_norm),
+              conv_relu(num_channels, 1, in_channels=num_channels, batch_norm=batch_norm))
     return block
 
 
 NIN_SPECS = {
     # blocks: (channels, kernel, stride, padding) of each hidden NiN block's first convolution,
     # each block followed by max pooling (window, stride); classifier: (kernel, stride, padding)
-    # of the last block's first convolution, which has one channel per class
+    # of the last block's first convolution, which has one channel per class; batch_norm: batch
+    # normalization before every ReLU
     "book": {"blocks": [(96, 11, 4, 0), (256, 5, 1, 2), (384, 3, 1, 1)], "pool": (3, 2),
-             "dropout": 0.5, "classifier": (3, 1, 1)},
-    "native": {"blocks": [(48, 3, 1, 1), (96, 5, 1, 2), (128, 3, 1, 1)], "pool": (3, 2),
-               "dropout": 0.5, "classifier": (3, 1, 1)},
+             "dropout": 0.5, "classifier": (3, 1, 1), "batch_norm": False},
+    "native": {"blocks": [(32, 3, 1, 1), (64, 5, 1, 2), (96, 3, 1, 1)], "pool": (3, 2),
+               "dropout": 0.5, "classifier": (3, 1, 1), "batch_norm": True},
 }
 
 
@@ -50,12 +53,14 @@ class NiN(nn.HybridBlock):
         super().__init__(**kwargs)
         self.features = nn.HybridSequential()
         for channels, kernel, stride, padding in spec["blocks"]:
-            self.features.add(nin_block(channels, kernel, stride, padding, in_channels),
+            self.features.add(nin_block(channels, kernel, stride, padding, in_channels,
+                                        spec["batch_norm"]),
                               nn.MaxPool2D(*spec["pool"]))
             in_channels = channels
         self.features.add(nn.Dropout(spec["dropout"]))
         self.output = nn.HybridSequential()
-        self.output.add(nin_block(num_classes, *spec["classifier"], in_channels),
+        self.output.add(nin_block(num_classes, *spec["classifier"], in_channels,
+                                  spec["batch_norm"]),
                         nn.GlobalAvgPool2D(), nn.Flatten())
 
     def hybrid_forward(self, F, x):
@@ -68,7 +73,8 @@ NIN = Network(
               num_epochs=10, lr=0.1, about="the book's NiN on images resized to 224×224"),
     native=Form("native", lambda: NiN(NIN_SPECS["native"]), input_size=28, batch_size=256,
                 num_epochs=10, lr=CosineSchedule(0.1, 10), momentum=0.9, weight_decay=5e-4,
-                augment=flip_and_crop, about="NiN's design adapted to 28×28 images"),
+                augment=flip_and_crop,
+                about="NiN's design adapted to 28×28 images, with batch normalization"),
     book_result=BookResult(train_loss=0.370, train_acc=0.866, test_acc=0.877,
                            examples_per_sec=2_898,
                            notebook="chapter_convolutional-modern/nin.ipynb"))
