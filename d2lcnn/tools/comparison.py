@@ -195,6 +195,11 @@ def plot_comparison(comparison: Comparison, figsize: tuple[float, float] = (12.5
                   frameon=False)
 
     measured = comparison.measured()
+    if not measured:
+        ax_speed.text(0.5, 0.5, "no runs saved yet", ha="center", va="center")
+        ax_speed.set_axis_off()
+        fig.tight_layout()
+        return ax_acc, ax_speed
     names = [f"{_short(r.network.title)}, {r.form.name}" + (" (yours)" if r.source == "yours"
                                                              else "") for r in measured]
     ys = range(len(measured))
