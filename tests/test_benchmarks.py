@@ -72,6 +72,7 @@ def test_smoke_run_writes_its_results(smoke_run):
 def test_d2l_dataset_serves_what_gluons_fashion_mnist_serves(data_dir, monkeypatch):
     """The in-memory stand-in for gluon's FashionMNIST yields its items: uint8 (28, 28, 1)
     MXNet arrays and int32 labels, and d2l's transforms make (1, 28, 28) floats in [0, 1]."""
+    pytest.importorskip("d2l", reason="the baseline is d2l 1.0.3, which installs on Python 3.11 only")
     monkeypatch.syspath_prepend(str(REPO))  # benchmarks/ is not an installed package
     from benchmarks import d2l_baseline
     from d2lcnn.tools import data

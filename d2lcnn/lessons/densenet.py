@@ -8,7 +8,7 @@ from mxnet.gluon import nn
 
 from d2lcnn.tools.networks import BookResult, Form, Network
 
-from .training import CosineSchedule, flip_and_crop
+from .training import native_recipe
 
 
 def conv_block(num_channels, in_channels=0):
@@ -102,8 +102,7 @@ DENSENET = Network(
     book=Form("book", lambda: DenseNet(DENSENET_SPECS["book"]), input_size=96, batch_size=256,
               num_epochs=10, lr=0.1, about="the book's DenseNet on images resized to 96×96"),
     native=Form("native", lambda: DenseNet(DENSENET_SPECS["native"]), input_size=28,
-                batch_size=256, num_epochs=5, lr=CosineSchedule(0.1, 5), momentum=0.9,
-                weight_decay=5e-4, augment=flip_and_crop,
+                **native_recipe(5, 0.1),
                 about="DenseNet's design adapted to 28×28 images"),
     book_result=BookResult(train_loss=0.145, train_acc=0.946, test_acc=0.858,
                            examples_per_sec=5_373,

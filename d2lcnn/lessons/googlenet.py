@@ -8,7 +8,7 @@ from mxnet.gluon import nn
 
 from d2lcnn.tools.networks import BookResult, Form, Network
 
-from .training import CosineSchedule, flip_and_crop
+from .training import native_recipe
 from .vgg import conv_relu
 
 
@@ -123,8 +123,7 @@ GOOGLENET = Network(
     book=Form("book", lambda: GoogLeNet(GOOGLENET_SPECS["book"]), input_size=96, batch_size=128,
               num_epochs=10, lr=0.1, about="the book's GoogLeNet on images resized to 96×96"),
     native=Form("native", lambda: GoogLeNet(GOOGLENET_SPECS["native"]), input_size=28,
-                batch_size=256, num_epochs=8, lr=CosineSchedule(0.1, 8), momentum=0.9,
-                weight_decay=5e-4, augment=flip_and_crop,
+                **native_recipe(8, 0.1),
                 about="GoogLeNet with a small stem, narrower Inception blocks and batch "
                       "normalization, on 28×28 images"),
     book_result=BookResult(train_loss=0.256, train_acc=0.903, test_acc=0.907,

@@ -8,7 +8,7 @@ from mxnet.gluon import nn
 
 from d2lcnn.tools.networks import BookResult, Form, Network
 
-from .training import CosineSchedule, flip_and_crop
+from .training import native_recipe
 from .vgg import conv_relu
 
 
@@ -71,9 +71,8 @@ NIN = Network(
     key="nin", title="NiN", chapter="11",
     book=Form("book", lambda: NiN(NIN_SPECS["book"]), input_size=224, batch_size=128,
               num_epochs=10, lr=0.1, about="the book's NiN on images resized to 224×224"),
-    native=Form("native", lambda: NiN(NIN_SPECS["native"]), input_size=28, batch_size=256,
-                num_epochs=8, lr=CosineSchedule(0.1, 8), momentum=0.9, weight_decay=5e-4,
-                augment=flip_and_crop,
+    native=Form("native", lambda: NiN(NIN_SPECS["native"]), input_size=28,
+                **native_recipe(8, 0.1),
                 about="NiN's design adapted to 28×28 images, with batch normalization"),
     book_result=BookResult(train_loss=0.370, train_acc=0.866, test_acc=0.877,
                            examples_per_sec=2_898,

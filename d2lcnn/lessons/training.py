@@ -158,4 +158,13 @@ def flip_and_crop(images, rng, padding=2):
     return varied
 
 
-__all__ = ['num_correct', 'BatchMetrics', 'split_batch', 'evaluate_accuracy', 'train_batch', 'train_epoch', 'train', 'predict', 'CosineSchedule', 'flip_and_crop']
+def native_recipe(num_epochs, peak_lr):
+    """The training recipe of the native forms, as keyword arguments of a Form: batches of
+    256, SGD with momentum 0.9 and weight decay 5e-4, a learning rate warmed up to peak_lr in
+    the first epoch and decayed to 0 along a cosine by num_epochs, flipped and shifted
+    training images."""
+    return dict(batch_size=256, num_epochs=num_epochs, lr=CosineSchedule(peak_lr, num_epochs),
+                momentum=0.9, weight_decay=5e-4, augment=flip_and_crop)
+
+
+__all__ = ['num_correct', 'BatchMetrics', 'split_batch', 'evaluate_accuracy', 'train_batch', 'train_epoch', 'train', 'predict', 'CosineSchedule', 'flip_and_crop', 'native_recipe']

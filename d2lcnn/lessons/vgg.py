@@ -8,7 +8,7 @@ from mxnet.gluon import nn
 
 from d2lcnn.tools.networks import BookResult, Form, Network
 
-from .training import CosineSchedule, flip_and_crop
+from .training import native_recipe
 
 
 def conv_relu(channels, kernel_size, stride=1, padding=0, in_channels=0,
@@ -92,9 +92,8 @@ VGG11 = Network(
               num_epochs=10, lr=0.05,
               about="the book's VGG-11 with a quarter of the channels, on images resized to "
                     "224×224"),
-    native=Form("native", lambda: VGG(VGG_SPECS["native"]), input_size=28, batch_size=256,
-                num_epochs=14, lr=CosineSchedule(0.1, 14), momentum=0.9, weight_decay=5e-4,
-                augment=flip_and_crop,
+    native=Form("native", lambda: VGG(VGG_SPECS["native"]), input_size=28,
+                **native_recipe(14, 0.1),
                 about="VGG-11's convolutions with batch normalization on 28×28 images padded to "
                       "32×32, small dense layers"),
     book_result=BookResult(train_loss=0.176, train_acc=0.936, test_acc=0.923,

@@ -215,7 +215,23 @@ def _equation(mode: str, values: Sequence[float], weights: Sequence[float] | Non
     return f"{name}({body}) = {_fmt(result)}"
 
 
-def _sliding_setup(X, kernel, mode, pool_size, padding, stride):
+@dataclass(frozen=True)
+class _Slide:
+    """What :func:`draw_sliding_window` draws: the input, zero- (or, for max, −∞-) padded by
+    ``padding``, the kernel (None for pooling), the window positions and the full output."""
+
+    mode: str
+    x: onp.ndarray
+    padded: onp.ndarray
+    kernel: onp.ndarray | None
+    window_shape: tuple[int, int]
+    padding: tuple[int, int]
+    stride: tuple[int, int]
+    windows: list
+    out: onp.ndarray
+
+
+def _sliding_setup(X, kernel, mode, pool_size, padding, stride) -> _Slide:
     """Checked arguments of :func:`draw_sliding_window`, with defaults filled in, and the windows."""
     if mode not in ("corr", "max", "avg"):
         raise ValueError(f"mode must be 'corr', 'max' or 'avg', got {mode!r}")
@@ -236,7 +252,50 @@ def _sliding_setup(X, kernel, mode, pool_size, padding, stride):
         stride = window_shape if stride is None else stride
         k = None
     windows = window_positions(x.shape, window_shape, padding, stride)
-    return x, k, window_shape, stride, windows
+    p = as_pair(padding, "padding", 0)
+    padded = _pad(x, p, float("-inf") if mode == "max" else 0.0)
+    return _Slide(mode, x, padded, k, tuple(window_shape), p, as_pair(stride, "stride"), windows,
+                  window_outputs(padded, windows, mode, k))
+
+
+def _pair_text(pair: tuple[int, int]) -> str:
+    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}×{pair[1]}"
+
+
+def _draw_step(panel, axes, slide: _Slide, step: int) -> None:
+    """One step of a sliding window on three axes (input, kernel, output) of a subfigure."""
+    ax_in, ax_k, ax_out = axes
+    x, padded, p, k, mode = slide.x, slide.padded, slide.padding, slide.kernel, slide.mode
+    win = slide.windows[step]
+    cells = [(r, c) for r in win.rows for c in win.cols]
+    is_pad = {(r, c) for r, c in onp.ndindex(padded.shape)
+              if not (p[0] <= r < p[0] + x.shape[0] and p[1] <= c < p[1] + x.shape[1])}
+    colours = dict.fromkeys(is_pad, PADDING) | dict.fromkeys(cells, WINDOW)
+    texts = {rc: _fmt(padded[rc]) for rc in onp.ndindex(padded.shape)}
+    _draw_grid(ax_in, padded.shape, colours, texts, dict.fromkeys(is_pad, "#737373"))
+    ax_in.add_patch(Rectangle((win.cols[0], win.rows[0]), len(win.cols), len(win.rows),
+                              fill=False, edgecolor=LAST, linewidth=2.2))
+    ax_in.set_title(f"input {x.shape[0]}×{x.shape[1]}"
+                    + (f", padding {_pair_text(p)}" if any(p) else ""), fontsize=9)
+    window = list(onp.ndindex(slide.window_shape))
+    if mode == "corr":
+        _draw_grid(ax_k, k.shape, dict.fromkeys(window, KERNEL), {rc: _fmt(k[rc]) for rc in window})
+        ax_k.set_title("kernel", fontsize=9)
+    else:
+        _draw_grid(ax_k, slide.window_shape, dict.fromkeys(window, KERNEL),
+                   dict.fromkeys(window, mode))
+        ax_k.set_title(f"{slide.window_shape[0]}×{slide.window_shape[1]} {mode} pool", fontsize=9)
+    out, here = slide.out, (win.out_row, win.out_col)
+    done = {(w.out_row, w.out_col) for w in slide.windows[: step + 1]}
+    _draw_grid(ax_out, out.shape, dict.fromkeys(done, DONE) | {here: WINDOW},
+               {rc: _fmt(out[rc]) for rc in done})
+    ax_out.set_title(f"output {out.shape[0]}×{out.shape[1]}"
+                     + (f"\n(stride {_pair_text(slide.stride)})" if slide.stride != (1, 1) else ""),
+                     fontsize=9)
+    weights = None if k is None else [k[rc] for rc in window]
+    panel.supxlabel(f"step {step}: output[{here[0]}, {here[1]}] = "
+                    + _equation(mode, [padded[rc] for rc in cells], weights, out[here]),
+                    fontsize=9)
 
 
 def draw_sliding_window(
@@ -262,62 +321,22 @@ def draw_sliding_window(
     ``cell``: inches per grid cell.
     Returns the figure, already closed in pyplot: a notebook shows it as the cell's value.
     """
-    x, k, window_shape, stride, windows = _sliding_setup(X, kernel, mode, pool_size, padding,
-                                                         stride)
+    slide = _sliding_setup(X, kernel, mode, pool_size, padding, stride)
     steps = [steps] if isinstance(steps, int) else list(steps)
     for step in steps:
-        if not 0 <= step < len(windows):
-            raise ValueError(f"step must be in 0..{len(windows) - 1} ({len(windows)} window "
-                             f"positions), got {step}")
-
-    p = as_pair(padding, "padding", 0)
-    padded = _pad(x, p, float("-inf") if mode == "max" else 0.0)
-    out = window_outputs(padded, windows, mode, k)
-
-    widths = [padded.shape[1], window_shape[1], out.shape[1]]
-    height = max(padded.shape[0], window_shape[0], out.shape[0])
+        if not 0 <= step < len(slide.windows):
+            raise ValueError(f"step must be in 0..{len(slide.windows) - 1} ({len(slide.windows)} "
+                             f"window positions), got {step}")
+    widths = [slide.padded.shape[1], slide.window_shape[1], slide.out.shape[1]]
+    height = max(slide.padded.shape[0], slide.window_shape[0], slide.out.shape[0])
     columns = max(1, min(columns, len(steps)))
     grid_rows = -(-len(steps) // columns)
     fig = _new_figure(figsize=(columns * cell * (sum(widths) + 6),
                                grid_rows * cell * (height + 3.2)),
                       layout="constrained")
-    rows = fig.subfigures(grid_rows, columns, squeeze=False).ravel()[: len(steps)]
-    axes = [row.subplots(1, 3, gridspec_kw={"width_ratios": widths}) for row in rows]
-    is_pad = {(r, c) for r in range(padded.shape[0]) for c in range(padded.shape[1])
-              if not (p[0] <= r < p[0] + x.shape[0] and p[1] <= c < p[1] + x.shape[1])}
-    s = as_pair(stride, "stride")
-    for row, (ax_in, ax_k, ax_out), step in zip(rows, axes, steps, strict=True):
-        win = windows[step]
-        cells = [(r, c) for r in win.rows for c in win.cols]
-        colours = {rc: PADDING for rc in is_pad} | {rc: WINDOW for rc in cells}
-        texts = {(r, c): _fmt(padded[r, c]) for r in range(padded.shape[0])
-                 for c in range(padded.shape[1])}
-        _draw_grid(ax_in, padded.shape, colours, texts, {rc: "#737373" for rc in is_pad})
-        ax_in.add_patch(Rectangle((win.cols[0], win.rows[0]), len(win.cols), len(win.rows),
-                                  fill=False, edgecolor=LAST, linewidth=2.2))
-        pad_text = str(p[0]) if p[0] == p[1] else f"{p[0]}×{p[1]}"
-        ax_in.set_title(f"input {x.shape[0]}×{x.shape[1]}"
-                        + (f", padding {pad_text}" if any(p) else ""), fontsize=9)
-        if mode == "corr":
-            _draw_grid(ax_k, k.shape, dict.fromkeys(onp.ndindex(k.shape), KERNEL),
-                       {rc: _fmt(k[rc]) for rc in onp.ndindex(k.shape)})
-            ax_k.set_title("kernel", fontsize=9)
-        else:
-            _draw_grid(ax_k, window_shape, dict.fromkeys(onp.ndindex(window_shape), KERNEL),
-                       dict.fromkeys(onp.ndindex(window_shape), mode))
-            ax_k.set_title(f"{window_shape[0]}×{window_shape[1]} {mode} pool", fontsize=9)
-        done = {(w.out_row, w.out_col) for w in windows[: step + 1]}
-        _draw_grid(ax_out, out.shape,
-                   dict.fromkeys(done, DONE) | {(win.out_row, win.out_col): WINDOW},
-                   {rc: _fmt(out[rc]) for rc in done})
-        stride_text = str(s[0]) if s[0] == s[1] else f"{s[0]}×{s[1]}"
-        ax_out.set_title(f"output {out.shape[0]}×{out.shape[1]}"
-                         + (f"\n(stride {stride_text})" if s != (1, 1) else ""), fontsize=9)
-        values = [padded[rc] for rc in cells]
-        weights = None if k is None else [k[rc] for rc in onp.ndindex(k.shape)]
-        row.supxlabel(f"step {step}: output[{win.out_row}, {win.out_col}] = "
-                      + _equation(mode, values, weights, out[win.out_row, win.out_col]),
-                      fontsize=9)
+    panels = fig.subfigures(grid_rows, columns, squeeze=False).ravel()[: len(steps)]
+    for panel, step in zip(panels, steps, strict=True):
+        _draw_step(panel, panel.subplots(1, 3, gridspec_kw={"width_ratios": widths}), slide, step)
     return fig
 
 
@@ -371,7 +390,7 @@ def sliding_window_explorer(X, kernel=None, *, step: int = 0, **options) -> Expl
     """
     first = draw_sliding_window(X, kernel, steps=step, **options)  # bad arguments fail here
     last = len(_sliding_setup(X, kernel, options.get("mode", "corr"), options.get("pool_size"),
-                              options.get("padding", 0), options.get("stride"))[-1]) - 1
+                              options.get("padding", 0), options.get("stride")).windows) - 1
     slider = widgets.IntSlider(value=step, min=0, max=last, description="step",
                                continuous_update=True)
     play = widgets.Play(value=step, min=0, max=last, interval=800, description="play")
@@ -485,6 +504,69 @@ def _geometry_title(geo: ConvGeometry, gluon: tuple[int, ...] | str) -> str:
     return f"{setting}\noutput size {geo.formula()}\n{gluon_text}" + ("  ✓ same" if agree else "")
 
 
+def _input_colours(geo: ConvGeometry) -> dict[tuple[int, int], str]:
+    """The colour of every cell of the padded input: padding, read, never read, and the taps of
+    the first and last windows (the first drawn on top)."""
+    m, p, n, fits = geo.padded_size, geo.padding, geo.input_size, geo.output_size is not None
+    pad = {i for i in range(m) if not p <= i < p + n}
+    colours = {}
+    for r, c in onp.ndindex(m, m):
+        if r in pad or c in pad:
+            colours[(r, c)] = PADDING
+        elif fits:
+            colours[(r, c)] = READ if r in geo.read and c in geo.read else NEVER_READ
+    if fits:
+        for start, colour in [(geo.window_starts[-1], LAST), (geo.window_starts[0], FIRST)]:
+            colours.update(dict.fromkeys(((r, c) for r in geo.taps(start)
+                                          for c in geo.taps(start)), colour))
+    return colours
+
+
+def _draw_windows(ax_in, ax_out, geo: ConvGeometry) -> None:
+    """The outlines of the first and last windows, a dot at every window's first tap, and the
+    output grid drawn with input-sized cells, centred beside the input."""
+    m, o = geo.padded_size, geo.output_size
+    for start, colour in [(geo.window_starts[0], FIRST), (geo.window_starts[-1], LAST)]:
+        ax_in.add_patch(Rectangle((start, start), geo.effective_kernel, geo.effective_kernel,
+                                  fill=False, edgecolor=colour, linewidth=2))
+    anchors = [start + 0.5 for start in geo.window_starts]
+    xs, ys = onp.meshgrid(anchors, anchors)
+    ax_in.plot(xs.ravel(), ys.ravel(), "k.", markersize=max(2.0, 9 - m / 3))
+    ax_in.set_title(f"padded input {m}×{m}", fontsize=9)
+    _draw_grid(ax_out, (o, o), {(0, 0): FIRST, (o - 1, o - 1): LAST} if o > 1 else {(0, 0): FIRST})
+    top = (m - o) / 2
+    ax_out.set_xlim(-1, o + 1)
+    ax_out.set_ylim(o + top, -top)
+    ax_out.set_title(f"output {o}×{o}", fontsize=9, y=1 - top / m)
+
+
+def _draw_misfit(ax_in, ax_out, geo: ConvGeometry, drawn: int) -> None:
+    """A kernel larger than the padded input: its span outlined in red, and no output."""
+    m, span = geo.padded_size, geo.effective_kernel
+    ax_in.add_patch(Rectangle((0, 0), span, span, fill=False, edgecolor=PROBLEM,
+                              linewidth=2, linestyle="--"))
+    ax_in.set_xlim(-0.05, drawn + 0.05)
+    ax_in.set_ylim(drawn + 0.05, -0.05)
+    ax_in.set_title(f"padded input {m}×{m}, kernel span {span}×{span}", fontsize=9)
+    ax_out.axis("off")
+    ax_out.text(0.5, 0.5, "no output", ha="center", va="center", fontsize=11,
+                color=PROBLEM, transform=ax_out.transAxes)
+
+
+def _geometry_legend(fits: bool) -> list:
+    """Legend entries of :func:`draw_conv_geometry`: all colours, or those of a misfit."""
+    padding = Patch(facecolor=PADDING, edgecolor="#7f7f7f", label="padding")
+    if not fits:
+        return [padding, Patch(facecolor="white", edgecolor=PROBLEM, linestyle="--",
+                               label="what the kernel would cover")]
+    return [padding, Patch(facecolor=FIRST, label="first window"),
+            Patch(facecolor=LAST, label="last window"),
+            Patch(facecolor=READ, edgecolor="#7f7f7f", label="read by some window"),
+            Patch(facecolor=NEVER_READ, edgecolor="#7f7f7f", label="input never read"),
+            Line2D([], [], color="k", marker=".", linestyle="",
+                   label="window start (one per output)")]
+
+
 def draw_conv_geometry(n: int, k: int, p: int = 0, s: int = 1, d: int = 1,
                        size: float = 4.2) -> Figure:
     """Draw the padded n×n input with the first and last k×k windows and the output grid.
@@ -496,69 +578,23 @@ def draw_conv_geometry(n: int, k: int, p: int = 0, s: int = 1, d: int = 1,
     the title says why there is no output and what would give one. ``size``: figure height, inches.
     """
     geo = conv_geometry(n, k, p, s, d)
-    gluon = gluon_output_shape(n, k, p, s, d)
     fits = geo.output_size is not None
-    o = geo.output_size or 0
-    m = geo.padded_size
+    o, m = geo.output_size or 0, geo.padded_size
     drawn = max(m, geo.effective_kernel)  # a kernel that does not fit sticks out of the input
     cell = (size - 1.6) / max(drawn, 1)  # inches per cell: what titles and legend leave free
     width = max(6.0, cell * (drawn + max(o, 1) + 2) + 1.0)
     fig = _new_figure(figsize=(width, size + 0.3 * (not fits)), layout="constrained")
     # output cells drawn as large as input cells: the output axes spans o + 2 cells across, m down
     ax_in, ax_out = fig.subplots(1, 2, gridspec_kw={"width_ratios": [drawn, max(o, 1) + 2]})
-    pad = {i for i in range(m) if not p <= i < p + n}
-    colours = {}
-    for r in range(m):
-        for c in range(m):
-            if r in pad or c in pad:
-                colours[(r, c)] = PADDING
-            elif fits and r in geo.read and c in geo.read:
-                colours[(r, c)] = READ
-            elif fits:
-                colours[(r, c)] = NEVER_READ
+    _draw_grid(ax_in, (m, m), _input_colours(geo))
     if fits:
-        first, last = geo.window_starts[0], geo.window_starts[-1]
-        for start, colour in [(last, LAST), (first, FIRST)]:
-            for r in geo.taps(start):
-                for c in geo.taps(start):
-                    colours[(r, c)] = colour
-    _draw_grid(ax_in, (m, m), colours)
-    if fits:
-        for start, colour in [(first, FIRST), (last, LAST)]:
-            ax_in.add_patch(Rectangle((start, start), geo.effective_kernel, geo.effective_kernel,
-                                      fill=False, edgecolor=colour, linewidth=2))
-        anchors = [start + 0.5 for start in geo.window_starts]
-        xs, ys = onp.meshgrid(anchors, anchors)
-        ax_in.plot(xs.ravel(), ys.ravel(), "k.", markersize=max(2.0, 9 - m / 3))
-        ax_in.set_title(f"padded input {m}×{m}", fontsize=9)
-        out_colours = {(0, 0): FIRST, (o - 1, o - 1): LAST} if o > 1 else {(0, 0): FIRST}
-        _draw_grid(ax_out, (o, o), out_colours)
-        top = (m - o) / 2
-        ax_out.set_xlim(-1, o + 1)
-        ax_out.set_ylim(o + top, -top)
-        ax_out.set_title(f"output {o}×{o}", fontsize=9, y=1 - top / m)
+        _draw_windows(ax_in, ax_out, geo)
     else:
-        span = geo.effective_kernel
-        ax_in.add_patch(Rectangle((0, 0), span, span, fill=False, edgecolor=PROBLEM,
-                                  linewidth=2, linestyle="--"))
-        ax_in.set_xlim(-0.05, drawn + 0.05)
-        ax_in.set_ylim(drawn + 0.05, -0.05)
-        ax_in.set_title(f"padded input {m}×{m}, kernel span {span}×{span}", fontsize=9)
-        ax_out.axis("off")
-        ax_out.text(0.5, 0.5, "no output", ha="center", va="center", fontsize=11,
-                    color=PROBLEM, transform=ax_out.transAxes)
-    fig.suptitle(_geometry_title(geo, gluon), fontsize=10, color="black" if fits else PROBLEM)
-    handles = [Patch(facecolor=PADDING, edgecolor="#7f7f7f", label="padding"),
-               Patch(facecolor=FIRST, label="first window"),
-               Patch(facecolor=LAST, label="last window"),
-               Patch(facecolor=READ, edgecolor="#7f7f7f", label="read by some window"),
-               Patch(facecolor=NEVER_READ, edgecolor="#7f7f7f", label="input never read"),
-               Line2D([], [], color="k", marker=".", linestyle="",
-                      label="window start (one per output)")]
-    if not fits:
-        handles = [handles[0], Patch(facecolor="white", edgecolor=PROBLEM, linestyle="--",
-                                     label="what the kernel would cover")]
-    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8, frameon=False)
+        _draw_misfit(ax_in, ax_out, geo, drawn)
+    fig.suptitle(_geometry_title(geo, gluon_output_shape(n, k, p, s, d)), fontsize=10,
+                 color="black" if fits else PROBLEM)
+    fig.legend(handles=_geometry_legend(fits), loc="outside lower center", ncol=3, fontsize=8,
+               frameon=False)
     return fig
 
 

@@ -201,24 +201,14 @@ def _initialized(net: gluon.Block):
     return next((p.list_ctx()[0] for p in params.values() if p._deferred_init == ()), None)
 
 
-def summary(net: gluon.Block, input_shape: tuple[int, ...], depth: int | None = None,
-            title: str | None = None, memory: bool = False) -> Summary:
-    """Run ``net`` once on zeros of ``input_shape`` (batch, C, H, W) and tabulate every layer.
-
-    ``depth``: None lists the leaf layers; an integer lists the blocks at that depth of the block
-    tree (1 = the net's direct children), each aggregating the layers inside it. ``title``: the
-    name in the table's first line (default: the class name). ``memory``: add each layer's output
-    and parameter memory. Parameters that are not initialised yet are initialised (default
-    initializer, CPU) so the pass can run; a hybridized net is run imperatively and restored.
-    """
-    if len(input_shape) != 4:
-        raise ValueError(f"input_shape must be (batch, channels, height, width), got {input_shape}")
-    device = _initialized(net)
+def _trace(net: gluon.Block, x, blocks: list, leaves: set[int]):
+    """Run ``net`` on ``x`` with a hook on every block of ``blocks``; return what each block
+    produced, {id(block): (multiply-adds, receptive field or None, output shape)}, the blocks'
+    ids in the order they finished, and the net's output. A block that is not a layer sums the
+    multiply-adds of the layers inside it."""
     tracker = _FieldTracker()
-    records: dict[int, tuple[int, int | None, tuple]] = {}  # id(block) -> (macs, rf, shape)
+    records: dict[int, tuple[int, int | None, tuple]] = {}
     order: list[int] = []
-    blocks = list(walk(net))
-    leaves = {id(block) for _, block, _ in blocks if is_layer(block)}
     inside = {id(block): [b for _, b, _ in walk(block) if id(b) in leaves] for _, block, _ in blocks}
 
     def hook(block, inputs, output) -> None:
@@ -239,7 +229,6 @@ def summary(net: gluon.Block, input_shape: tuple[int, ...], depth: int | None = 
         tracker.remember(out, rf, jump)
         order.append(id(block))
 
-    x = np.zeros(input_shape, ctx=device) if device is not None else np.zeros(input_shape)
     with imperative(net):
         net(x)  # completes deferred initialisation, which traces the net symbolically
         handles = [block.register_forward_hook(hook) for _, block, _ in blocks]
@@ -249,20 +238,43 @@ def summary(net: gluon.Block, input_shape: tuple[int, ...], depth: int | None = 
         finally:
             for handle in handles:
                 handle.detach()
+    return records, order, out
+
+
+def summary(net: gluon.Block, input_shape: tuple[int, ...], depth: int | None = None,
+            title: str | None = None, memory: bool = False) -> Summary:
+    """Run ``net`` once on zeros of ``input_shape`` (batch, C, H, W) and tabulate every layer.
+
+    ``depth``: None lists the leaf layers; an integer lists the blocks at that depth of the block
+    tree (1 = the net's direct children), each aggregating the layers inside it. ``title``: the
+    name in the table's first line (default: the class name). ``memory``: add each layer's output
+    and parameter memory. Parameters that are not initialised yet are initialised (default
+    initializer, CPU) so the pass can run; a hybridized net is run imperatively and restored.
+    """
+    if len(input_shape) != 4:
+        raise ValueError(f"input_shape must be (batch, channels, height, width), got {input_shape}")
+    device = _initialized(net)
+    blocks = list(walk(net))
+    leaves = {id(block) for _, block, _ in blocks if is_layer(block)}
+    x = np.zeros(input_shape, ctx=device) if device is not None else np.zeros(input_shape)
+    records, order, out = _trace(net, x, blocks, leaves)
 
     total, trainable = _num_params(net)
     result = Summary(network=title or type(net).__name__, input_shape=tuple(input_shape),
                      total_params=total, trainable_params=trainable,
                      output_shape=tuple(out.shape), memory=memory)
     position = {block_id: i for i, block_id in enumerate(order)}
-    chosen = []
-    for path, block, d in blocks:
+
+    def listed(block, d: int) -> bool:
         if d == 0 or id(block) not in records:
-            continue
-        if (depth is None and id(block) in leaves) or (depth is not None and (
-                d == depth or (d < depth and id(block) in leaves))):
-            chosen.append((position[id(block)], path, block))
-    for _, path, block in sorted(chosen, key=lambda item: item[0]):
+            return False
+        if depth is None:
+            return id(block) in leaves
+        return d == depth or (d < depth and id(block) in leaves)
+
+    chosen = sorted((position[id(block)], path, block) for path, block, d in blocks
+                    if listed(block, d))
+    for _, path, block in chosen:
         macs, rf, shape = records[id(block)]
         result.rows.append(LayerRow(path, _kind(block), shape, _num_params(block)[0], macs, rf))
     return result
