@@ -242,12 +242,42 @@ class TrainingRun:
 
     def resume(self, net: gluon.Block, trainer: gluon.Trainer) -> None:
         """With ``resume=True``, continue after the last complete epoch of the checkpoint
-        folder, if it holds one (else start afresh)."""
+        folder, if it holds one (else start afresh); on several machines, then start the
+        parameter-server store."""
         try:
             self._resume(net, trainer)
+            self._start_kvstore(trainer)
         except BaseException:
             self.close()  # the folder's lock: free for a retry in this process
             raise
+
+    def _start_kvstore(self, trainer: gluon.Trainer) -> None:
+        """On several machines, put the first worker's parameters on the servers and into every
+        worker before the first step, each stage finished everywhere before the next begins.
+        Gluon's Trainer does this lazily in its first ``step()`` (``kvstore.broadcast``: init,
+        then pull), and in MXNet 1.9.1 neither stage waits for the servers: a pull can reach
+        a server before the first worker's values have (the server aborts, "init first"), or
+        after the first gradients have been summed, whose sum then replaces the weights. Both
+        were seen here on a loaded 2-core machine, about once in five runs."""
+        if self.num_workers == 1:
+            return
+        # MXNet 1.9.1's Trainer has no public calls for these steps; they are what step() does.
+        if not trainer._kv_initialized:
+            trainer._init_kvstore()
+        store = trainer._kvstore
+        ready = [p for p in trainer._params_to_init if not p._deferred_init]
+        keys = [trainer._param2idx[p.name] for p in ready]
+        for key, param in zip(keys, ready, strict=True):
+            # only the first worker's values are sent; from a copy, since a pull into the
+            # parameter pushed from could overtake the push (the server aborts)
+            store.init(key, param.data().copy())
+        mx.nd.waitall()
+        store._barrier()  # every value is on the servers before anyone pulls
+        for key, param in zip(keys, ready, strict=True):
+            store.pull(key, out=param.list_data())
+        mx.nd.waitall()
+        store._barrier()  # every worker holds them before anyone pushes a gradient
+        trainer._params_to_init = [p for p in trainer._params_to_init if p._deferred_init]
 
     def _resume(self, net: gluon.Block, trainer: gluon.Trainer) -> None:
         if self.checkpoints is not None:
