@@ -61,12 +61,11 @@ def row_of(network, history, wall_seconds: float) -> dict:
     form = network.native
     params, macs = cost_of(form)
     book = network.book_result
-    wall = wall_seconds
     return {
         "key": network.key, "network": network.title, "form": form.name,
         "input": f"{form.input_size}×{form.input_size}", "params": params, "macs": macs,
         "epochs": history.epochs_done, "batch_size": form.batch_size, "lr": history.lr,
-        "minutes": wall / 60, "train_minutes": history.train_seconds / 60,
+        "minutes": wall_seconds / 60, "train_minutes": history.train_seconds / 60,
         "examples_per_sec": history.overall_examples_per_sec,
         "test_acc": history.test_acc[-1], "best_test_acc": max(history.test_acc),
         "test_acc_per_epoch": history.test_acc, "device": history.device,
@@ -98,17 +97,27 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def machine_line() -> str:
-    cpu = platform.processor() or platform.machine()
+def cpu_model() -> str:
+    """The CPU's model name (from /proc/cpuinfo where there is one)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return (f"{cpu}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}, "
+    return platform.processor() or platform.machine()
+
+
+def machine_line() -> str:
+    return (f"{cpu_model()}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}, "
             f"measured {datetime.date.today().isoformat()}")
+
+
+def saved_section(text: str) -> str:
+    """The "Native forms" section of a results.md text, markers included ("" if it has none)."""
+    if START in text and END in text:
+        return text[text.index(START): text.index(END) + len(END)]
+    return ""
 
 
 FRESH = ("`python -m benchmarks.native`: each network's native form (its chapter's record) trained "
@@ -120,19 +129,18 @@ FRESH = ("`python -m benchmarks.native`: each network's native form (its chapter
 def write_results(rows: list[dict], how: str = FRESH) -> None:
     """native.json and the "Native forms" section of results.md; ``how``: where the runs come
     from."""
-    RESULTS_JSON.write_text(json.dumps({"machine": machine_line(), "max_minutes": MAX_MINUTES,
+    measured_on = machine_line()
+    RESULTS_JSON.write_text(json.dumps({"machine": measured_on, "max_minutes": MAX_MINUTES,
                                         "results": rows}, indent=1))
     section = "\n".join([
         START, "## Native forms: all of Fashion-MNIST on this CPU", "",
-        f"{how} ({machine_line()}.) Targets: at most "
+        f"{how} ({measured_on}.) Targets: at most "
         f"{MAX_MINUTES:g} minutes and at least the test accuracy of the book's published run "
         "(d2l-zh 2.0 MXNet notebooks, 10 epochs of the book's form on a Tesla V100).", "",
         table(rows), "", END])
     text = RESULTS_MD.read_text() if RESULTS_MD.exists() else ""
-    if START in text and END in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
+    previous = saved_section(text)
+    text = text.replace(previous, section) if previous else text.rstrip() + "\n\n" + section + "\n"
     RESULTS_MD.write_text(text)
 
 
@@ -180,8 +188,8 @@ def tabulate_saved(folder: Path, networks: dict) -> int:
     from d2lcnn.tools.history import load_results
 
     runs = load_results(folder)
-    rows = [row_of(network, runs[(key, "native", False)], runs[(key, "native", False)].total_seconds)
-            for key, network in networks.items() if (key, "native", False) in runs]
+    rows = [row_of(network, run, run.total_seconds) for key, network in networks.items()
+            if (run := runs.get((key, "native", False))) is not None]
     if not rows:
         print(f"no full native-form runs in {folder}", file=sys.stderr)
         return 1

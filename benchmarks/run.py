@@ -76,16 +76,6 @@ TARGETS = {
 # The machine
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _cpu_flags() -> list[str]:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -113,7 +103,7 @@ def machine(device: mx.Context) -> dict:
 
     features = mx.runtime.Features()
     return {
-        "cpu": _cpu_model(),
+        "cpu": native.cpu_model(),
         "cpu_flags": _cpu_flags(),
         "cores": os.cpu_count(),
         "cores_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
@@ -758,9 +748,8 @@ def write(results: dict, out: Path) -> tuple[Path, Path]:
     json_path.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     text = report(results) + "\n"
     # The section that ``python -m benchmarks.native`` wrote stays (it takes an hour to redo).
-    previous = md_path.read_text() if md_path.exists() else ""
-    if native.START in previous and native.END in previous:
-        kept = previous[previous.index(native.START): previous.index(native.END) + len(native.END)]
+    kept = native.saved_section(md_path.read_text() if md_path.exists() else "")
+    if kept:
         text += "\n" + kept + "\n"
     md_path.write_text(text)
     return json_path, md_path
