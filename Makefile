@@ -37,8 +37,8 @@ endef
 export GET_PYTHON
 
 .PHONY: setup lab lib notebooks committed-notebooks test lint unit nbval benchmark \
-	benchmark-native doctor \
-	distributed-demo clean
+	benchmark-native doctor student-copies \
+	distributed-demo book book-test clean
 
 setup: $(STAMP)
 
@@ -75,13 +75,22 @@ notebooks: setup
 
 ## The committed outputs, in one command: every chapter executed in full (all of Fashion-MNIST,
 ## the native forms on a CPU, the book's on a GPU), its runs saved as the reference results
-## (notebooks/results/reference), chapter 16 last since it reads them. About an hour on a
+## (notebooks/results/reference), chapter 16 after them since it reads them, then the worked
+## solutions (notebooks/solutions). About an hour on a
 ## 2-core CPU (56 minutes measured).
 committed-notebooks: setup
 	env -u D2LCNN_QUICK D2LCNN_RESULTS_DIR=results/reference $(MAKE) notebooks \
 		NOTEBOOKS="$(filter-out notebooks/16_%,$(wildcard notebooks/*.ipynb))"
 	env -u D2LCNN_QUICK D2LCNN_RESULTS_DIR=results/reference $(MAKE) notebooks \
 		NOTEBOOKS=notebooks/16_comparison.ipynb
+	env -u D2LCNN_QUICK D2LCNN_RESULTS_DIR=results/reference $(MAKE) notebooks \
+		NOTEBOOKS="$(wildcard notebooks/solutions/*.ipynb)"
+
+## A teacher's copy for students: the series without the worked solutions, with an answer sheet
+## per chapter (notebooks/exercises, nbgrader's conventions). DEST must be absent or empty.
+DEST ?= build/student
+student-copies: setup
+	$(BIN)/python scripts/student_copies.py $(DEST)
 
 ## Lint, unit tests and every notebook under nbval, in quick mode (what CI runs).
 test: setup
@@ -123,5 +132,24 @@ lib: setup
 distributed-demo: setup
 	$(BIN)/python -m d2lcnn.machine.distributed --workers 2 --servers 1 --timeout 120 --demo
 
+## The series as a static web site in book/_build/html (book/build_book.py): a page per chapter and
+## per worked solution with its committed outputs (nothing is executed), math, figures, links and
+## search, readable offline. Installs the book extra into the environment first (once).
+## BOOK_ARGS=--serve then serves it at http://127.0.0.1:8000.
+BOOK_STAMP := $(VENV)/.book-installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+book: $(BOOK_STAMP)
+	$(BIN)/python book/build_book.py $(BOOK_ARGS)
+
+$(BOOK_STAMP): $(STAMP)
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e '.[book]'
+	rm -f $(VENV)/.book-installed-*
+	touch $@
+
+## Every page of the built site in headless Chromium (book/check_book.py): console errors, missing
+## images, untypeset math, broken links, titles, fonts, requests leaving this machine. Needs a
+## Chromium: Debian/Ubuntu `apt-get install chromium fonts-noto-cjk`.
+book-test: $(BOOK_STAMP)
+	$(BIN)/python book/check_book.py
+
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache book/_build

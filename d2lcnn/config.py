@@ -107,6 +107,11 @@ def results_dir() -> Path:
     return Path(value).expanduser() if value else OWN_RESULTS
 
 
+def results_dir_is_set() -> bool:
+    """True when ``D2LCNN_RESULTS_DIR`` names the results folder (rather than the default)."""
+    return bool(os.environ.get(RESULTS_DIR_ENV, "").strip())
+
+
 def reference_results_dir() -> Path:
     """The committed results of the full runs, ``results/reference`` beside the notebooks."""
     return REFERENCE_RESULTS

@@ -189,4 +189,9 @@ def test_geometry_of_convolution_and_pooling(lenet):
 
 def test_first_device(lenet):
     assert str(features.first_device(lenet)) == "cpu(0)"
-    assert features.first_device(nn.Dense(3)) is None
+    assert features.first_device(nn.MaxPool2D()) is None  # no parameters, no device
+    with pytest.raises(ValueError, match=r"not been initialised: call net.initialize\(\)"):
+        features.first_device(nn.Dense(3))
+    deferred = nn.Dense(3)
+    deferred.initialize()  # shapes still unknown: the device is known
+    assert str(features.first_device(deferred)) == "cpu(0)"

@@ -31,6 +31,7 @@ class Loader:
         self.inner = data.ArrayLoader(images[part], labels[part], batch_size, device=mx.cpu())
         self.num_examples, self.batch_size = self.inner.num_examples, batch_size
         self.image_shape, self.labels = self.inner.image_shape, self.inner.labels
+        self.data_identity = self.inner.data_identity  # what resume checks the data by
         self.crash_at, self.epoch = crash_at, 0
 
     def __len__(self):
@@ -233,8 +234,10 @@ def test_truncated_or_missing_files_are_named(tmp_path, name):
         run(tmp_path, num_epochs=2, resume=True)
 
 
-@pytest.mark.parametrize("text, message", [('{"format": 2, "epo', "not a complete checkpoint"),
-                                           ('{"format": 2, "epoch": 1}', "lacks 'files'"),
+@pytest.mark.parametrize("text, message", [('{"format": 3, "epo', "not a complete checkpoint"),
+                                           ('{"format": 3, "epoch": 1}', "lacks 'params'"),
+                                           ('{"format": 2}', "format 2; this d2lcnn reads "
+                                                             "format 3"),
                                            ('{"format": 1}', "format 1")])
 def test_broken_manifests_are_explained(tmp_path, text, message):
     (tmp_path / MANIFEST).write_text(text)

@@ -29,6 +29,13 @@ def lenet_history() -> History:
                  verbose=False)
 
 
+def _empty(tmp_path):
+    """An empty results folder (a folder that does not exist is an error: a typo)."""
+    folder = tmp_path / "empty"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 def test_every_chapter_registers_its_networks_in_chapter_order():
     networks = all_networks()
     assert list(networks) == ["lenet", "alexnet", "vgg", "nin", "googlenet", "bn_lenet",
@@ -69,7 +76,7 @@ def test_reference_and_own_runs_are_kept_apart(tmp_path, lenet_history):
 
 
 def test_a_form_without_a_run_keeps_its_size(tmp_path):
-    table = comparison.compare(tmp_path / "none", tmp_path / "none", {"alexnet": ALEXNET})
+    table = comparison.compare(_empty(tmp_path), _empty(tmp_path), {"alexnet": ALEXNET})
     assert [(r.form.name, r.history) for r in table.rows] == [("book", None), ("native", None)]
     assert table.rows[0].params == 46_764_746
     assert "–" in str(table)
@@ -78,14 +85,14 @@ def test_a_form_without_a_run_keeps_its_size(tmp_path):
 def test_quick_runs_are_listed_apart(tmp_path, lenet_history):
     quick = History.from_dict({**lenet_history.to_dict(), "quick": True})
     save_result(quick, "lenet", tmp_path)
-    table = comparison.compare(tmp_path, tmp_path / "mine", {"lenet": LENET})
+    table = comparison.compare(tmp_path, _empty(tmp_path), {"lenet": LENET})
     assert table.measured() == [] and len(table.quick) == 1
     assert "quick-mode runs (not compared" in str(table)
 
 
 def test_plot_comparison_draws_every_run(tmp_path, lenet_history):
     save_result(lenet_history, "lenet", tmp_path)
-    table = comparison.compare(tmp_path, tmp_path / "mine", {"lenet": LENET, "alexnet": ALEXNET})
+    table = comparison.compare(tmp_path, _empty(tmp_path), {"lenet": LENET, "alexnet": ALEXNET})
     ax_acc, ax_speed = comparison.plot_comparison(table)
     assert len(ax_acc.collections) == 3  # LeNet's run, the book's LeNet and the book's AlexNet
     assert len(ax_speed.patches) == 2
@@ -94,6 +101,6 @@ def test_plot_comparison_draws_every_run(tmp_path, lenet_history):
 
 def test_as_dicts_give_plain_values(tmp_path, lenet_history):
     save_result(lenet_history, "lenet", tmp_path)
-    row = comparison.compare(tmp_path, tmp_path / "x", {"lenet": LENET}).as_dicts()[0]
+    row = comparison.compare(tmp_path, _empty(tmp_path), {"lenet": LENET}).as_dicts()[0]
     assert row["key"] == "lenet" and row["source"] == "reference" and row["epochs"] == 1
     assert row["book_test_acc"] == 0.827

@@ -128,10 +128,12 @@ def test_cpu_build_over_gpu_build_warns(tmp_path):
     assert "pip install --force-reinstall --no-deps mxnet-cu117==1.9.1" in report.warnings[0]
 
 
-def test_wheels_without_gpu_mxnet_do_not_warn(tmp_path):
+def test_wheels_without_gpu_mxnet_are_not_loaded(tmp_path):
     site = fake_site(tmp_path, gpu_mxnet=False)  # e.g. another framework's CUDA wheels
-    report = cuda_libs.preload([str(site)], loader=RecordingLoader(failing=("libcuda.so.1",)))
-    assert report.wheels_found and report.warnings == []
+    loader = RecordingLoader(failing=("libcuda.so.1",))
+    report = cuda_libs.preload([str(site)], loader=loader)
+    assert loader.calls == [] and not report.wheels_found and report.warnings == []
+    assert "GPU build (mxnet-cu*) is not installed" in report.skipped
 
 
 def test_environment_variable_turns_preloading_off(tmp_path, monkeypatch):

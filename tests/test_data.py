@@ -203,13 +203,15 @@ def test_a_replaced_file_is_checked_again(data_dir, tmp_path):
 # --- finding and downloading --------------------------------------------------------------------
 
 
-def test_search_order_root_then_env(data_dir, tmp_path, monkeypatch):
+def test_search_order_env_cache_system_and_root_alone(data_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("D2LCNN_DATA_DIR", str(tmp_path / "env"))
-    dirs = data.candidate_dirs("fashion-mnist", root=data_dir)
-    assert dirs[:4] == [data_dir, data_dir / "fashion-mnist", tmp_path / "env" / "fashion-mnist",
-                        tmp_path / "env"]
-    assert dirs[4].parts[-2:] == ("datasets", "fashion-mnist")
-    assert dirs[5].as_posix() == "/usr/share/datasets/fashion-mnist"
+    dirs = data.candidate_dirs("fashion-mnist")
+    assert dirs[:2] == [tmp_path / "env" / "fashion-mnist", tmp_path / "env"]
+    assert dirs[2].parts[-2:] == ("datasets", "fashion-mnist")
+    assert dirs[3].as_posix() == "/usr/share/datasets/fashion-mnist"
+    # root= given: only there (a root that does not hold the files is an error, never skipped)
+    assert data.candidate_dirs("fashion-mnist", root=data_dir) == [data_dir,
+                                                                   data_dir / "fashion-mnist"]
     found = data.find_files("fashion-mnist", root=data_dir)
     assert found["train-images-idx3-ubyte.gz"].parent == data_dir / "fashion-mnist"
 

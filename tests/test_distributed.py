@@ -138,10 +138,14 @@ def runs(tmp_path_factory, data_dir) -> dict[str, dict]:
                             env=_env(OMP_NUM_THREADS="1"), capture_output=True, text=True,
                             timeout=LAUNCH_TIMEOUT)
     assert single.returncode == 0, single.stdout[-3000:] + single.stderr[-3000:]
-    job = _launch(["--workers", "2", "--servers", "1", "--timeout", str(LAUNCH_TIMEOUT), "--",
-                   sys.executable, str(HERE), str(out)])
+    job = _launch(["--workers", "2", "--servers", "1", "--timeout", str(LAUNCH_TIMEOUT),
+                   "--verbose", "--", sys.executable, str(HERE), str(out)])
     assert job.returncode == 0, job.stdout[-5000:] + job.stderr[-3000:]
     _assert_all_gone(_started_pids(job.stdout))
+    # the launcher's labels are the numbers train reports
+    for k in (1, 2):
+        assert f"[worker {k}] saved the parameters of cpu(0), worker {k} of 2" in job.stdout, (
+            job.stdout)
     return _load_runs(out)
 
 
@@ -177,10 +181,32 @@ def test_the_steps_moved_the_parameters_well_beyond_rounding(runs):
 
 
 def test_demo_pushes_and_pulls_the_sum():
-    job = _launch(["--demo", "--timeout", str(LAUNCH_TIMEOUT)])
+    job = _launch(["--demo", "--timeout", str(LAUNCH_TIMEOUT), "--verbose"])
     assert job.returncode == 0, job.stdout[-3000:] + job.stderr[-3000:]
     assert job.stdout.count("the sum over all workers (3): as expected") == 2
     _assert_all_gone(_started_pids(job.stdout))
+
+
+def test_workers_are_labelled_as_mxnet_numbers_them_and_only_readers_lines_printed():
+    """Each worker pushes its rank + 1: the launcher's "[worker k]" is MXNet's worker k (the
+    order ps-lite gives them follows the ports the launcher hands out, not the start order).
+    Without --verbose, no pids or commands."""
+    for _ in range(3):
+        job = _launch(["--demo", "--timeout", str(LAUNCH_TIMEOUT)])
+        assert job.returncode == 0, job.stdout[-3000:] + job.stderr[-3000:]
+        for k in (1, 2):
+            assert f"[worker {k}] worker {k} of 2 pushed {k} and pulled 3" in job.stdout, job.stdout
+        lines = job.stdout.splitlines()
+        assert lines[0].endswith("starting here: scheduler, server 1, worker 1, worker 2"), lines
+        assert lines[-1] == "[launcher] all workers finished", lines
+        assert len(lines) == 4 and "pid" not in job.stdout, lines
+
+
+def test_free_ports_are_different_and_ascending():
+    from d2lcnn.machine.distributed import free_ports
+
+    ports = free_ports(5, avoid=1)
+    assert len(set(ports)) == 5 and ports == sorted(ports) and 1 not in ports
 
 
 def _sleeper(tmp_path: Path, code: int) -> list[str]:
@@ -215,12 +241,12 @@ def _wait_for_marks(folder: Path, count: int, within: float = 60.0) -> None:
 
 def test_a_failing_worker_stops_everything_and_sets_the_status(tmp_path):
     start = time.monotonic()
-    job = _launch(["--workers", "2", "--timeout", "120", "--"] + _sleeper(tmp_path, 3),
-                  timeout=180)
+    job = _launch(["--workers", "2", "--timeout", "120", "--verbose", "--"]
+                  + _sleeper(tmp_path, 3), timeout=180)
     assert job.returncode == 3, job.stdout
     assert time.monotonic() - start < 60
-    assert "[worker 0] hello from worker" in job.stdout
     assert "[worker 1] hello from worker" in job.stdout
+    assert "[worker 2] hello from worker" in job.stdout
     assert "exited with status 3: stopping the others" in job.stdout
     pids = _started_pids(job.stdout)
     assert len(pids) == 4  # scheduler, server, two workers
@@ -229,7 +255,8 @@ def test_a_failing_worker_stops_everything_and_sets_the_status(tmp_path):
 
 def test_ctrl_c_stops_everything(tmp_path):
     command = _sleeper(tmp_path, 0)
-    launcher = subprocess.Popen(LAUNCHER + ["--workers", "2", "--timeout", "120", "--"] + command,
+    launcher = subprocess.Popen(LAUNCHER + ["--workers", "2", "--timeout", "120", "--verbose",
+                                            "--"] + command,
                                 cwd=REPO, env=_env(), stdout=subprocess.PIPE, text=True)
     try:
         _wait_for_marks(tmp_path / "marks", 2)
@@ -248,7 +275,8 @@ def test_ctrl_c_stops_everything(tmp_path):
 def test_killing_the_launcher_takes_its_processes_with_it(tmp_path):
     """Even SIGKILL, which the launcher cannot catch (as when a test's timeout kills it)."""
     command = _sleeper(tmp_path, 0)
-    launcher = subprocess.Popen(LAUNCHER + ["--workers", "2", "--timeout", "120", "--"] + command,
+    launcher = subprocess.Popen(LAUNCHER + ["--workers", "2", "--timeout", "120", "--verbose",
+                                            "--"] + command,
                                 cwd=REPO, env=_env(), stdout=subprocess.PIPE, text=True)
     lines = []
     try:
@@ -266,7 +294,8 @@ def test_killing_the_launcher_takes_its_processes_with_it(tmp_path):
 
 
 def test_timeout_stops_everything(tmp_path):
-    job = _launch(["--workers", "1", "--timeout", "3", "--"] + _sleeper(tmp_path, 0), timeout=120)
+    job = _launch(["--workers", "1", "--timeout", "3", "--verbose", "--"] + _sleeper(tmp_path, 0),
+                  timeout=120)
     assert job.returncode == 124, job.stdout
     assert "still running after --timeout 3 s" in job.stdout
     _assert_all_gone(_started_pids(job.stdout))
@@ -278,7 +307,10 @@ def test_plan_sets_the_variables_of_each_role():
     nodes = plan(["python", "x.py"], workers=2, servers=1,
                  here=["scheduler", "server", "worker", "worker"], scheduler=("127.0.0.1", 9091),
                  node_host="127.0.0.1")
-    assert [n.label for n in nodes] == ["scheduler", "server 0", "worker 0", "worker 1"]
+    assert [n.label for n in nodes] == ["scheduler", "server 1", "worker 1", "worker 2"]
+    assert "PORT" not in nodes[0].env  # the scheduler listens on DMLC_PS_ROOT_PORT
+    ports = [int(n.env["PORT"]) for n in nodes[1:]]
+    assert ports[1] < ports[2] and len(set(ports)) == 3 and 9091 not in ports
     for node in nodes:
         assert node.env["DMLC_ROLE"] == node.role
         assert node.env["DMLC_PS_ROOT_URI"] == "127.0.0.1"

@@ -7,15 +7,19 @@ search. :func:`preload` loads them with ``RTLD_GLOBAL``, dependencies first, bef
 imported: the linker then resolves ``libmxnet.so``'s NEEDED entries to the copies already in the
 process (it matches loaded libraries by soname), so no ``LD_LIBRARY_PATH`` editing is needed.
 
-:func:`d2lcnn.machine.prepare` calls :func:`preload`. Without the wheels (the CPU install) it
-costs a few ``stat`` calls and loads nothing. ``D2LCNN_NO_CUDA_PRELOAD=1`` turns it off, e.g. to use
+:func:`d2lcnn.machine.prepare` calls :func:`preload`. It looks only in the installed packages'
+own folders (site-packages: :func:`site_packages_dirs`), never in the working folder or other
+``sys.path`` entries, whose libraries would run their code in this process; and it loads nothing
+unless MXNet's GPU build is installed there (the CPU build needs no CUDA library). Without the
+wheels (the CPU install) it costs a few ``stat`` calls and loads nothing. ``D2LCNN_NO_CUDA_PRELOAD=1`` turns it off, e.g. to use
 a system-wide CUDA 11 instead. This module must not import MXNet.
 """
 
 from __future__ import annotations
 
 import ctypes
-import sys
+import site
+import sysconfig
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,12 +100,35 @@ def gpu_requirements() -> list[str]:
     return pins
 
 
+def site_packages_dirs() -> list[Path]:
+    """The folders installed packages live in: this environment's site-packages (``sysconfig``'s
+    purelib and platlib, ``site.getsitepackages()``) and the user's, when enabled; absolute
+    folders that exist, in that order, each once."""
+    candidates = [sysconfig.get_paths()[key] for key in ("purelib", "platlib")]
+    candidates += site.getsitepackages()
+    if site.ENABLE_USER_SITE:
+        candidates.append(site.getusersitepackages())
+    return _absolute_dirs(candidates)
+
+
+def _absolute_dirs(entries: Iterable[str]) -> list[Path]:
+    """The absolute folders among ``entries``, each once: "" (the working folder) and relative
+    entries are left out."""
+    found: list[Path] = []
+    for entry in entries:
+        if entry and Path(entry).is_absolute() and Path(entry).is_dir() and Path(entry) not in found:
+            found.append(Path(entry))
+    return found
+
+
 def nvidia_lib_dirs(search_paths: Iterable[str] | None = None) -> dict[str, Path]:
-    """Folders ``<entry>/nvidia/<folder>/lib`` that exist, keyed by ``<folder>``, for each entry of
-    ``search_paths`` (default ``sys.path``); the first entry that has a folder wins, as for imports."""
+    """Folders ``<site>/nvidia/<folder>/lib`` that exist, keyed by ``<folder>``, for each site
+    folder of ``search_paths`` (default :func:`site_packages_dirs`; "" and relative entries are
+    ignored); the first that has a folder wins, as for imports."""
     found: dict[str, Path] = {}
-    for entry in sys.path if search_paths is None else search_paths:
-        root = Path(entry or ".") / "nvidia"
+    sites = site_packages_dirs() if search_paths is None else _absolute_dirs(search_paths)
+    for entry in sites:
+        root = entry / "nvidia"
         if not root.is_dir():
             continue
         for lib in LIBRARIES:
@@ -146,9 +173,12 @@ def preload(
 ) -> PreloadReport:
     """Load the wheels' CUDA libraries into this process, dependencies first (once per process).
 
-    A library whose wheel is absent is listed in ``absent``; one that fails to load (a missing
-    system dependency, a broken file) in ``failed``, with the loader's message. Never raises:
-    the doctor turns the report into advice. ``loader`` and ``search_paths`` are for tests.
+    Only the site folders are searched (``search_paths``, default :func:`site_packages_dirs`),
+    and only when MXNet's GPU build is installed in one of them, as it installed it (not
+    overwritten by the CPU build). A library whose wheel is absent is listed in ``absent``; one
+    that fails to load (a missing system dependency, a broken file) in ``failed``, with the
+    loader's message. Never raises: the doctor turns the report into advice. ``loader`` and
+    ``search_paths`` are for tests.
     """
     global _report
     if _report is not None and not force:
@@ -157,11 +187,19 @@ def preload(
     if not config.cuda_preload_enabled():
         report.skipped = f"{NO_PRELOAD_ENV} is set"
     else:
-        dirs = nvidia_lib_dirs(search_paths)
+        sites = site_packages_dirs() if search_paths is None else _absolute_dirs(search_paths)
+        dirs = nvidia_lib_dirs([str(site) for site in sites])
+        gpu_builds = [info for site in sites for info in site.glob("mxnet_cu*.dist-info")]
+        overwritten = [info for info in gpu_builds if overwritten_gpu_build(info)]
         if not dirs:
             report.skipped = "no nvidia-*-cu11 wheels installed (the CPU install)"
+        elif not gpu_builds:
+            report.skipped = ("MXNet's GPU build (mxnet-cu*) is not installed: the CPU install "
+                              "needs no CUDA library")
+        elif overwritten:
+            report.skipped = "MXNet's CPU build is installed over its GPU build"
         load = loader or _load_global
-        for lib in LIBRARIES if dirs else ():
+        for lib in LIBRARIES if not report.skipped else ():
             path = dirs[lib.folder] / lib.soname if lib.folder in dirs else None
             if path is None or not path.exists():
                 report.absent.append(lib.soname)
@@ -172,17 +210,14 @@ def preload(
                 report.failed[lib.soname] = str(err)
             else:
                 report.loaded[lib.soname] = path
-        sites = {path.parents[2] for path in dirs.values()}
-        gpu_builds = [info for site in sites for info in site.glob("mxnet_cu*.dist-info")]
-        for info in gpu_builds:
-            if overwritten_gpu_build(info):
-                name, version = info.name.removesuffix(".dist-info").split("-", 1)
-                requirement = f"{name.replace('_', '-')}=={version}"
-                report.warnings.append(
-                    f"MXNet's CPU build is installed over its GPU build ({requirement}); both write "
-                    f"the mxnet package. Put the GPU build back: pip install --force-reinstall "
-                    f"--no-deps {requirement}"
-                )
+        for info in overwritten:
+            name, version = info.name.removesuffix(".dist-info").split("-", 1)
+            requirement = f"{name.replace('_', '-')}=={version}"
+            report.warnings.append(
+                f"MXNet's CPU build is installed over its GPU build ({requirement}); both write "
+                f"the mxnet package. Put the GPU build back: pip install --force-reinstall "
+                f"--no-deps {requirement}"
+            )
         if report.loaded and gpu_builds and loadable([DRIVER_LIBRARY], loader):
             report.warnings.append(
                 f"the GPU install's CUDA libraries are here but no NVIDIA driver ({DRIVER_LIBRARY}), "
@@ -243,4 +278,5 @@ __all__ = [
     "DRIVER_LIBRARY", "LIBRARIES", "MXNET_GPU_REQUIREMENT", "MXNET_NEEDS", "NO_PRELOAD_ENV",
     "CudaLibrary", "PreloadReport", "by_soname", "gpu_requirements", "loadable",
     "missing_library_advice", "nvidia_lib_dirs", "overwritten_gpu_build", "preload",
+    "site_packages_dirs",
 ]

@@ -31,10 +31,18 @@ there (``--here``); e.g. scheduler and a server on 10.0.0.1, two workers on 10.0
 
 The scheduler's port must be reachable from every host; servers and workers listen on ports that
 ps-lite picks at random, which the hosts must be able to reach too (README, section Several
-machines). The launcher prefixes each process's output (``[worker 0] …``), stops every process it
-started when one fails, when ``--timeout`` passes, on Ctrl-C or SIGTERM (and, on Linux, when the
+machines). The launcher prefixes each process's output with its role and number (``[worker 1] …``)
+and prints its own lines for the reader (``[launcher] …``; with ``--verbose`` also each process it
+starts, with its pid and command). It stops every process it started when one fails, when ``--timeout`` passes, on Ctrl-C or SIGTERM (and, on Linux, when the
 launcher itself is killed), and exits with the first failing worker's status (0 when all succeed;
 124 after a timeout; 128 + the signal's number when interrupted).
+
+Workers are numbered as MXNet numbers them, counting from 1 as ``train`` reports them ("worker 1
+of 2"). MXNet's ps-lite ranks the servers and the workers by host address, then by the port each
+listens on; the launcher gives each process it starts a port of its own (the variable ``PORT``,
+which ps-lite reads), ascending in the order of the labels, so that on one machine ``[worker 1]``
+is MXNet's first worker, the one that takes the first share of every batch. On several hosts the
+labels count the workers started on this host.
 
 This module must not import MXNet (the launcher only starts processes).
 """
@@ -55,7 +63,8 @@ from dataclasses import dataclass, field
 
 from .. import config
 
-__all__ = ["Launch", "Node", "demo_worker", "free_port", "main", "node_environment", "plan"]
+__all__ = ["Launch", "Node", "demo_worker", "free_port", "free_ports", "main", "node_environment",
+           "plan"]
 
 ROLES = ("scheduler", "server", "worker")
 #: What a scheduler or server runs: d2lcnn first (NumPy's aliases, for Python 3.12), then MXNet,
@@ -74,8 +83,9 @@ LOCALHOST = "127.0.0.1"
 
 @dataclass
 class Node:
-    """One process of the job: its role, its index among this host's processes of that role,
-    the command it runs and the environment variables set for it (on top of the launcher's)."""
+    """One process of the job: its role, its index among this host's processes of that role
+    (0, 1 …), the command it runs and the environment variables set for it (on top of the
+    launcher's). Its label numbers it from 1, as ``train`` numbers the workers: "worker 1"."""
 
     role: str
     index: int
@@ -84,7 +94,7 @@ class Node:
 
     @property
     def label(self) -> str:
-        return "scheduler" if self.role == "scheduler" else f"{self.role} {self.index}"
+        return "scheduler" if self.role == "scheduler" else f"{self.role} {self.index + 1}"
 
 
 def free_port(host: str = LOCALHOST) -> int:
@@ -92,6 +102,22 @@ def free_port(host: str = LOCALHOST) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
         return probe.getsockname()[1]
+
+
+def free_ports(count: int, avoid: int | None = None) -> list[int]:
+    """``count`` different TCP ports that nothing listens on now, on any address, ascending (all
+    probed at once, so that the kernel cannot hand out one twice), none of them ``avoid``."""
+    probes: list[socket.socket] = []
+    try:
+        while len(probes) < count + (avoid is not None):
+            probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            probes.append(probe)
+            probe.bind(("", 0))
+        ports = sorted(p.getsockname()[1] for p in probes)
+    finally:
+        for probe in probes:
+            probe.close()
+    return [p for p in ports if p != avoid][:count]
 
 
 def node_environment(role: str, scheduler: tuple[str, int], num_servers: int, num_workers: int,
@@ -143,11 +169,16 @@ def plan(command: Sequence[str], workers: int, servers: int, here: Sequence[str]
         raise ValueError("no command for the workers: put it after --, e.g. "
                          "-- python my_script.py (or use --demo)")
     threads = _threads_per_worker(counts["worker"])
+    # ps-lite ranks the servers and the workers by port on one host: ascending ports in the
+    # order of the labels make "worker 1" MXNet's first worker (see the module docstring).
+    ports = iter(free_ports(counts["server"] + counts["worker"], avoid=scheduler[1]))
     nodes: list[Node] = []
     for role in ROLES:
         for index in range(counts[role]):
             env = node_environment(role, scheduler, servers, workers, node_host)
             env["PYTHONUNBUFFERED"] = "1"  # lines as they come, not at exit
+            if role != "scheduler":
+                env["PORT"] = str(next(ports))  # the port ps-lite listens on
             if role == "worker":
                 if threads:
                     env["OMP_NUM_THREADS"] = threads
@@ -192,9 +223,11 @@ class Launch:
     Ctrl-C in the terminal reaches the launcher only, which then stops everyone in order.
     """
 
-    def __init__(self, nodes: Sequence[Node], timeout: float | None = None, out=None) -> None:
+    def __init__(self, nodes: Sequence[Node], timeout: float | None = None, out=None,
+                 verbose: bool = False) -> None:
         self.nodes = list(nodes)
         self.timeout = timeout
+        self.verbose = verbose  # also say which process started, with its pid and command
         self.out = out if out is not None else sys.stdout
         self.processes: dict[str, subprocess.Popen] = {}
         self._readers: list[threading.Thread] = []
@@ -225,7 +258,8 @@ class Launch:
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
                 preexec_fn=set_death_signal)
             self.processes[node.label] = process
-            self.say(f"started {node.label} (pid {process.pid}): {shlex.join(node.command)}")
+            if self.verbose:
+                self.say(f"started {node.label} (pid {process.pid}): {shlex.join(node.command)}")
         # Reader threads only after every fork: forking a process with threads is not safe.
         for label, process in self.processes.items():
             reader = threading.Thread(target=self._copy, args=(label, process.stdout), daemon=True)
@@ -254,8 +288,8 @@ class Launch:
     def watch(self) -> int:
         """Wait for the workers; the exit status (see :meth:`run`).
 
-        The parameter server may finish first (worker 0 tells the servers to stop while the
-        others are still leaving), and the workers first; either way the rest get
+        The parameter server may finish first (MXNet's first worker tells the servers to stop
+        while the others are still leaving), and the workers first; either way the rest get
         :data:`GRACE_SECONDS` to follow before they are stopped.
         """
         start = time.monotonic()
@@ -338,7 +372,7 @@ def demo_worker() -> None:
     store.pull("w", out=pulled)
     expected = store.num_workers * (store.num_workers + 1) / 2
     got = float(pulled.asnumpy().mean())
-    print(f"rank {store.rank} of {store.num_workers} workers pushed {store.rank + 1} and pulled "
+    print(f"worker {store.rank + 1} of {store.num_workers} pushed {store.rank + 1} and pulled "
           f"{got:g}, the sum over all workers ({expected:g}): "
           + ("as expected" if got == expected else "WRONG"))
     if got != expected:
@@ -375,6 +409,8 @@ def _parser() -> argparse.ArgumentParser:
                              "(DMLC_NODE_HOST; default 127.0.0.1 on one machine)")
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help=f"stop everything after SECONDS (exit status {TIMEOUT_STATUS})")
+    parser.add_argument("--verbose", action="store_true",
+                        help="also print each process started, with its pid and command")
     parser.add_argument("--demo", action="store_true",
                         help="run a push and a pull on each worker instead of a command")
     parser.add_argument("command", nargs=argparse.REMAINDER,
@@ -407,7 +443,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         nodes = plan(command, args.workers, args.servers, here, scheduler, node_host)
     except ValueError as problem:
         parser.error(str(problem))
-    launch = Launch(nodes, timeout=args.timeout)
+    launch = Launch(nodes, timeout=args.timeout, verbose=args.verbose)
     launch.say(f"scheduler at {scheduler[0]}:{scheduler[1]}; the job has {args.servers} "
                f"server(s) and {args.workers} worker(s); starting here: "
                f"{', '.join(n.label for n in nodes)}")

@@ -100,12 +100,22 @@ def geometry_of(block: gluon.Block) -> Geometry | None:
 
 
 def first_device(net: gluon.Block):
-    """The device of the network's first initialised parameter (None when none is)."""
-    for param in net.collect_params().values():
+    """The device of the network's first parameter (None for a network without parameters).
+
+    A parameter whose shape is still unknown (deferred initialisation) already has its device.
+    Raises ValueError, saying how to fix it, when no parameter has been initialised at all: the
+    network cannot run anywhere yet.
+    """
+    params = list(net.collect_params().values())
+    for param in params:
         try:
             return param.list_ctx()[0]
-        except RuntimeError:  # deferred initialisation: no device yet
+        except RuntimeError:  # this parameter was never initialised
             continue
+    if params:
+        raise ValueError(f"{type(net).__name__} {net.name!r} has not been initialised: call "
+                         f"net.initialize() (e.g. net.initialize(init.Xavier(), ctx=device)) "
+                         f"before evaluating or predicting with it")
     return None
 
 

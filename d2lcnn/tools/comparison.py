@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import config
-from .history import History, load_results
+from .history import History, ResultsError, load_results
 from .networks import BOOK_SOURCE, Form, Network, all_networks
 from .tables import format_table
 
@@ -73,6 +73,8 @@ class Comparison:
     reference_dir: Path
     own_dir: Path
     quick: list[Row] = field(default_factory=list)
+    #: What the table cannot show, said under it (e.g. no folder of the reader's runs yet).
+    notes: list[str] = field(default_factory=list)
 
     def measured(self, source: str | None = None) -> list[Row]:
         return [r for r in self.rows if r.history is not None and
@@ -93,7 +95,7 @@ class Comparison:
                 _num(r.examples_per_sec, ",.0f"), _num(book.examples_per_sec if book else None,
                                                        ",.0f"),
                 h.device if h else "–"])
-        footer = [f"book: {BOOK_SOURCE}."]
+        footer = [f"book: {BOOK_SOURCE}.", *self.notes]
         if self.quick:
             footer.append("quick-mode runs (not compared: one epoch on a small subset): "
                           + ", ".join(f"{r.network.title} {r.form.name}" for r in self.quick))
@@ -139,11 +141,28 @@ def compare(reference_dir: str | os.PathLike | None = None,
     """The comparison of ``networks`` (default: every chapter's), from the runs saved in
     ``reference_dir`` (default :func:`config.reference_results_dir`) and ``own_dir`` (default
     :func:`config.results_dir`; skipped when it is the reference folder itself)."""
+    # how the reader named their folder (None: the default): a typo there must not hide their runs
+    named_by = ("own_dir=" if own_dir is not None else f"{config.RESULTS_DIR_ENV}="
+                if config.results_dir_is_set() else None)
     reference_dir = Path(reference_dir or config.reference_results_dir())
     own_dir = Path(own_dir or config.results_dir())
     networks = all_networks() if networks is None else networks
+    if not reference_dir.is_dir():
+        raise ResultsError(
+            f"the reference results folder {reference_dir} does not exist (in "
+            f"{Path.cwd()}): run this from the series' notebooks/ folder, or pass "
+            "reference_dir= the folder of the committed runs (notebooks/results/reference)")
     found = {("reference", *k): h for k, h in load_results(reference_dir).items()}
-    if own_dir.resolve() != reference_dir.resolve():
+    notes = []
+    if not own_dir.is_dir():
+        if named_by:
+            raise ResultsError(
+                f"the results folder {own_dir} ({named_by}) does not exist, so none of your runs "
+                "could be read: check its name, or unset it to read the default "
+                f"{config.OWN_RESULTS}")
+        notes.append(f"no runs of yours yet: {own_dir} does not exist (a chapter's training "
+                     "run saves there)")
+    elif own_dir.resolve() != reference_dir.resolve():
         found.update({("yours", *k): h for k, h in load_results(own_dir).items()})
     rows, quick = [], []
     for network in networks.values():
@@ -157,7 +176,7 @@ def compare(reference_dir: str | os.PathLike | None = None,
             if not runs:
                 rows.append(Row(network, form, params, macs))
             rows += [Row(network, form, params, macs, h, source) for source, h in runs]
-    return Comparison(rows, reference_dir, own_dir, quick)
+    return Comparison(rows, reference_dir, own_dir, quick, notes)
 
 
 def _short(title: str) -> str:
@@ -176,16 +195,48 @@ def plot_comparison(comparison: Comparison, figsize: tuple[float, float] = (12.5
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     keys = list(dict.fromkeys(r.network.key for r in comparison.rows))
     color = {key: colors[i % len(colors)] for i, key in enumerate(keys)}
+    points = []  # (multiply-adds, accuracy, network, colour): each point is named beside it
     for r in comparison.rows:
         c = color[r.network.key]
         book = r.network.book_result
         if r.form.name == "book" and book is not None:
             ax_acc.scatter(r.macs, book.test_acc, facecolors="none", edgecolors=c, s=70,
                            zorder=2)
+            points.append((r.macs, book.test_acc, _short(r.network.title), c))
         if r.test_acc is not None:
             ax_acc.scatter(r.macs, r.test_acc, color=c, zorder=3,
                            marker="s" if r.source == "yours" else "o",
                            label=f"{_short(r.network.title)}, {r.form.name}")
+            points.append((r.macs, r.test_acc, _short(r.network.title), c))
+
+    def name_the_points(fontsize: float = 6.5) -> None:
+        """Write each network's name beside its point: to the right, else to the left, on the
+        point's level if free, else on the nearest free level above or below (then with a line
+        to the point); free means clear of the names written before and of every point."""
+        fig.canvas.draw()  # the final limits and layout: data → pixels
+        pt = fig.dpi / 72  # pixels per point
+        height, box = 1.2 * fontsize * pt, ax_acc.get_window_extent()
+        centres = [tuple(ax_acc.transData.transform((x, y))) for x, y, _, _ in points]
+        taken = [(cx - 5 * pt, cy, 10 * pt) for cx, cy in centres]  # (left, centre, width) px
+
+        def free(left: float, centre: float, width: float) -> bool:
+            return (box.x0 <= left and left + width <= box.x1
+                    and box.y0 + height / 2 <= centre <= box.y1 - height / 2
+                    and not any(abs(centre - c0) < height and left < l0 + w0 and l0 < left + width
+                                for l0, c0, w0 in taken))
+
+        for (x, y, name, colour), (px, py) in sorted(zip(points, centres, strict=True),
+                                                     key=lambda p: (-p[0][1], p[0][0])):
+            width = 0.62 * fontsize * pt * len(name)
+            spots = [(left, py + k * height) for k in (0, -1, 1, -2, 2, -3, 3, -4, 4)
+                     for left in (px + 6 * pt, px - 6 * pt - width)]
+            left, centre = next((spot for spot in spots if free(*spot, width)), spots[0])
+            taken.append((left, centre, width))
+            ax_acc.annotate(name, (x, y), xytext=((left - px) / pt, (centre - py) / pt),
+                            textcoords="offset points", fontsize=fontsize, color=colour,
+                            va="center", arrowprops=dict(arrowstyle="-", color=colour, lw=0.6,
+                                                         shrinkA=0, shrinkB=4)
+                            if abs(centre - py) > 1 else None)
     ax_acc.set_xscale("log")
     ax_acc.set_xlabel("multiply-adds per example")
     ax_acc.set_ylabel("test accuracy")
@@ -199,6 +250,7 @@ def plot_comparison(comparison: Comparison, figsize: tuple[float, float] = (12.5
         ax_speed.text(0.5, 0.5, "no runs saved yet", ha="center", va="center")
         ax_speed.set_axis_off()
         fig.tight_layout()
+        name_the_points()
         return ax_acc, ax_speed
     names = [f"{_short(r.network.title)}, {r.form.name}" + (" (yours)" if r.source == "yours"
                                                              else "") for r in measured]
@@ -220,4 +272,5 @@ def plot_comparison(comparison: Comparison, figsize: tuple[float, float] = (12.5
     ax_speed.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2,
                     frameon=False)
     fig.tight_layout()
+    name_the_points()
     return ax_acc, ax_speed

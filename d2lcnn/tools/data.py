@@ -8,7 +8,9 @@ whole on the training device.
 
 Where the files are looked for, in order (the first folder holding all four files wins):
 
-1. the ``root`` argument (the folder with the files, or its parent with a ``<name>/`` subfolder);
+1. the ``root`` argument (the folder with the files, or its parent with a ``<name>/`` subfolder):
+   when given, nothing else is searched and nothing is downloaded, so that a ``root`` that does
+   not hold the files is an error, never skipped;
 2. ``$D2LCNN_DATA_DIR/<name>/`` (also ``$D2LCNN_DATA_DIR`` itself);
 3. the MXNet cache ``$MXNET_HOME/datasets/<name>/`` (default ``~/.mxnet/datasets/<name>/``);
 4. the system folder of a distribution package, e.g. Debian/Ubuntu's ``dataset-fashion-mnist``
@@ -23,15 +25,20 @@ other, or a folder mixing both would load images of one with labels of the other
 of the IDX bytes, not of the gzip file, so that copies compressed again (Debian's, with another
 header; MNIST rebuilt from its PNG copy) and uncompressed copies are recognised too. The check
 costs one SHA-256 pass over the bytes decompressed anyway (about 0.1 s for 47 MB), once per file
-and process: the parsed arrays are cached per path, modification time and size.
+and process: the parsed arrays are cached per path, modification time and size. Decompression is
+bounded: a file that inflates beyond its data set's known size is refused before it fills the
+memory. Where a file should be, a folder, a dangling or looping symbolic link is named as such,
+and nothing is downloaded over it.
 """
 
 from __future__ import annotations
 
 import copy
 import difflib
+import errno
 import gzip
 import hashlib
+import io
 import math
 import numbers
 import os
@@ -56,6 +63,12 @@ DATA_DIR_ENV = config.DATA_DIR_ENV
 #: Bytes of float32 images an :class:`ArrayLoader` transforms in one go (see ``batches_per_chunk``):
 #: big enough that the host does little per batch, small enough to stay in the allocator's reuse.
 CHUNK_BYTES = 4 * 2**20
+#: The most bytes :func:`read_payload` inflates or reads when the caller gives no size (the
+#: largest file known here, Fashion-MNIST's training images, is 47 MB).
+MAX_PAYLOAD_BYTES = 64 * 2**20
+#: What a payload may exceed its known size by before it is refused unread (a few trailing
+#: bytes are let through to be reported as such by :func:`parse_idx`).
+PAYLOAD_SLACK_BYTES = 2**16
 #: A download's temporary file not written to for this long belongs to a download that was
 #: killed (a live one writes every 64 KiB and gives up after 30 s without data): it is removed.
 STALE_DOWNLOAD_SECONDS = 600
@@ -100,6 +113,13 @@ class DatasetSpec:
     @property
     def file_names(self) -> list[str]:
         return [name for pair in self.files.values() for name in pair]
+
+    def payload_size(self, file_name: str) -> int:
+        """Bytes of ``file_name``'s IDX payload: a 16-byte header and 28×28 bytes per image, or
+        an 8-byte header and a byte per label."""
+        split = next(s for s, pair in self.files.items() if file_name in pair)
+        count = self.num_train if split == "train" else self.num_test
+        return 16 + 28 * 28 * count if "images" in file_name else 8 + count
 
 
 # The payload checksums were computed from the files in the shared data folder: Fashion-MNIST's are
@@ -185,20 +205,33 @@ class DataNotFoundError(FileNotFoundError):
     """The data set's files are nowhere to be found and could not be downloaded."""
 
 
+class DataEntryError(IDXFormatError):
+    """Where a data file should be there is something else: a folder, a symbolic link whose
+    target is missing or that loops, a device or a pipe."""
+
+
 # ---------------------------------------------------------------------------------------------
 # IDX files
 
 _FRESH_COPY = "delete it and provide a fresh copy (or delete it and let the loader download it)"
 
 
-def read_payload(path: str | os.PathLike) -> bytes:
+def read_payload(path: str | os.PathLike, max_bytes: int = MAX_PAYLOAD_BYTES,
+                 what: str = "") -> bytes:
     """The IDX bytes of ``path``: the file's bytes, decompressed when its name ends in ``.gz``.
 
-    Raises :class:`DataPermissionError` when this user may not read the file, and
-    :class:`IDXFormatError`, naming the file, when it cannot be read or decompressed.
+    At most ``max_bytes`` are read or inflated (``what``: the file's known content, for the
+    message): a larger file, or a small gzip file that inflates to more, is refused before it
+    fills the memory. Raises :class:`DataPermissionError` when this user may not read the file,
+    and :class:`IDXFormatError`, naming the file, when it cannot be read or decompressed.
     """
     path = Path(path)
+    known = f" ({what}: {max_bytes:,} bytes at most)" if what else f" ({max_bytes:,} at most)"
     try:
+        size = path.stat().st_size
+        if size > max_bytes + PAYLOAD_SLACK_BYTES:
+            raise IDXFormatError(f"{path}: {size:,} bytes, more than this file can hold{known}: "
+                                 f"it is not the file it is named as; {_FRESH_COPY}.")
         raw = path.read_bytes()
     except PermissionError as err:
         raise DataPermissionError(_permission_message(path, err)) from err
@@ -208,7 +241,14 @@ def read_payload(path: str | os.PathLike) -> bytes:
     if path.suffix != ".gz":
         return raw
     try:
-        return gzip.decompress(raw)
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as f:
+            payload = f.read(max_bytes + PAYLOAD_SLACK_BYTES + 1)
+            if len(payload) > max_bytes + PAYLOAD_SLACK_BYTES:
+                raise IDXFormatError(
+                    f"{path}: inflates to more than {max_bytes + PAYLOAD_SLACK_BYTES:,} bytes"
+                    f"{known}, so it was not inflated further: it is not the file it is named "
+                    f"as (a decompression bomb?); {_FRESH_COPY}.")
+            return payload
     except (OSError, EOFError, zlib.error) as err:  # gzip.BadGzipFile is an OSError
         raise IDXFormatError(
             f"{path}: not a complete gzip file ({err}): the file is corrupt or truncated (an "
@@ -345,8 +385,12 @@ def _check_root(root) -> Path | None:
         raise TypeError(f"root must be a folder (a str or Path), got {root!r}: pass the folder "
                         "holding the four files, or leave root=None to search the usual places")
     folder = Path(root).expanduser()
-    if not folder.is_dir():
-        what = "is a file, not a folder" if folder.exists() else "does not exist"
+    try:
+        is_dir, exists = folder.is_dir(), folder.exists()
+    except PermissionError as err:
+        raise DataPermissionError(_unsearchable_message(folder, err)) from err
+    if not is_dir:
+        what = "is a file, not a folder" if exists else "does not exist"
         raise DataNotFoundError(
             f"root={str(root)!r} {what}: pass the folder holding the four files (or its parent, "
             f"with a <data set>/ folder in it), or leave root=None to search {DATA_DIR_ENV}, "
@@ -362,9 +406,9 @@ def mxnet_cache_dir(name: str) -> Path:
 def candidate_dirs(name: str, root: str | os.PathLike | None = None) -> list[Path]:
     """The folders searched for data set ``name``, in order (see the module docstring)."""
     spec = _spec(name)
+    if root is not None:  # only there: a root that does not hold the files is an error
+        return [Path(root).expanduser(), Path(root).expanduser() / name]
     dirs: list[Path] = []
-    if root is not None:
-        dirs += [Path(root).expanduser(), Path(root).expanduser() / name]
     env = config.data_dir()
     if env is not None:
         dirs += [env / name, env]
@@ -374,11 +418,52 @@ def candidate_dirs(name: str, root: str | os.PathLike | None = None) -> list[Pat
 
 
 def _find_file(folder: Path, file_name: str) -> Path | None:
-    """The file in ``folder``, gzip-compressed or not (Debian ships both forms)."""
-    for candidate in (folder / file_name, folder / file_name.removesuffix(".gz")):
-        if candidate.is_file():
-            return candidate
+    """The file in ``folder``, gzip-compressed or not (Debian ships both forms), or None when
+    neither name is there. Raises :class:`DataEntryError` when a name is taken by something
+    that is not a file (a folder, a dangling or looping link), so that it is named as such
+    rather than taken for a missing file and downloaded over, and
+    :class:`DataPermissionError` when the folder cannot be searched."""
+    candidates = (folder / file_name, folder / file_name.removesuffix(".gz"))
+    broken = None
+    for candidate in candidates:
+        try:
+            if candidate.is_file():
+                return candidate
+            if broken is None and os.path.lexists(candidate):
+                broken = candidate
+        except PermissionError as err:
+            raise DataPermissionError(_unsearchable_message(folder, err)) from err
+    if broken is not None:
+        raise DataEntryError(_entry_message(broken, file_name))
     return None
+
+
+def _entry_message(path: Path, file_name: str) -> str:
+    """What is at ``path`` instead of a data file, and what to do about it."""
+    role = FILE_ROLES.get(file_name, "data")
+    if path.is_symlink():
+        target = os.readlink(path)
+        try:
+            path.stat()
+            what = f"a symbolic link to {target}, which is not a file"
+        except OSError as err:
+            what = (f"a symbolic link that loops ({target} leads back to itself)"
+                    if err.errno == errno.ELOOP else
+                    f"a symbolic link to {target}, which does not exist (a dangling link)")
+        fix = f"point it at the real file (ln -sfn <file> '{path}') or replace it with the file"
+    else:
+        kind = "a folder" if path.is_dir() else "not a regular file (a device, pipe or socket)"
+        what, fix = kind, "move it out of the way and put the file there"
+    return (f"{path}: {what}, where the {role} file {file_name} should be: {fix}. Nothing was "
+            "downloaded over it.")
+
+
+def _unsearchable_message(folder: Path, err: OSError) -> str:
+    blocked = next((p for p in (folder, *folder.parents)
+                    if p.exists() and not os.access(p, os.R_OK | os.X_OK)), folder)
+    return (f"{blocked}: permission denied, so the data files in {folder} cannot be looked for "
+            f"({err.strerror}): make the folder readable (chmod a+rx '{blocked}'), or copy the "
+            f"four files to a folder of yours and set {DATA_DIR_ENV} to it.")
 
 
 def find_files(name: str, root: str | os.PathLike | None = None) -> dict[str, Path] | None:
@@ -469,6 +554,16 @@ def _not_found_message(spec: DatasetSpec, root, download_errors: list[str]) -> s
     return "\n".join(lines)
 
 
+def _root_message(spec: DatasetSpec, root: Path) -> str:
+    missing = [f for f in spec.file_names
+               if not any(_find_file(folder, f) for folder in (root, root / spec.name))]
+    return (f"root={str(root)!r} does not hold {spec.title}: {', '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} in neither {root} nor {root / spec.name}. "
+            "With root= given nothing else is searched and nothing is downloaded: put the four "
+            "files there, or leave root=None to search "
+            f"{DATA_DIR_ENV}, MXNet's cache and the system folders (and download).")
+
+
 def locate(name: str, root: str | os.PathLike | None = None, download: bool = True) -> dict[str, Path]:
     """Return the paths of data set ``name``'s four files, downloading them if needed.
 
@@ -483,6 +578,8 @@ def locate(name: str, root: str | os.PathLike | None = None, download: bool = Tr
     found = find_files(name, root)
     if found is not None:
         return found
+    if root is not None:
+        raise DataNotFoundError(_root_message(spec, Path(root).expanduser()))
     errors: list[str] = []
     if download:
         for file_name in spec.file_names:
@@ -513,7 +610,10 @@ def _file_key(path: Path) -> tuple[str, int, int, int]:
 def _read_checked(path: Path, spec: DatasetSpec, file_name: str, magic: int) -> onp.ndarray:
     """Parse ``path`` (format checks first: their messages are the more precise), then check
     that its content is ``spec``'s ``file_name``."""
-    raw = read_payload(path)
+    # Bounded by the data set's largest file, not this one's: a file of the data set under
+    # another name then gets parse_idx's more telling message (images named as labels).
+    largest = max(spec.payload_size(name) for name in spec.file_names)
+    raw = read_payload(path, largest, f"the largest file of {spec.title}")
     array = parse_idx(raw, path, magic)
     check_identity(path, payload_sha256(raw), spec, file_name)
     return array
@@ -585,6 +685,31 @@ def text_labels(labels, dataset: str = "fashion-mnist") -> list[str]:
 
 # ---------------------------------------------------------------------------------------------
 # Batches
+
+
+def arrays_sha256(*arrays) -> str:
+    """A SHA-256 of arrays' shapes, dtypes and values (NumPy or MXNet), in hex."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        array = onp.ascontiguousarray(to_numpy(array))
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(memoryview(array).cast("B"))
+    return digest.hexdigest()
+
+
+def data_identity(loader) -> dict | None:
+    """What a loader's examples are, for checkpoints (see :meth:`ArrayLoader.data_identity`):
+    an ArrayLoader's own; for a list or tuple of (X, y) batches, their number and a checksum of
+    their values; None for a loader whose content cannot be read without a pass over it."""
+    own = getattr(loader, "data_identity", None)
+    if callable(own):
+        return own()
+    if isinstance(loader, list | tuple):
+        batches = [array for batch in loader for array in batch]
+        return {"dataset": None, "split": None, "subset": None,
+                "num_examples": int(sum(to_numpy(y).shape[0] for _, y in loader)),
+                "sha256": arrays_sha256(*batches)}
+    return None
 
 
 def quick_subset(num_examples: int, keep: int, seed: int) -> onp.ndarray:
@@ -783,6 +908,20 @@ class ArrayLoader:
         # config.set_seed() before training makes the order of examples reproducible too.
         self._rng = onp.random.default_rng(seed) if seed is not None else onp.random
         self._shard: tuple[int, int, int] | None = None  # (rank, workers, global batch size)
+        #: Where the images come from, when known (:func:`load_fashion_mnist` sets it): data
+        #: set, split and subset, recorded by :meth:`data_identity`.
+        self.origin: dict = {}
+        self._content_sha256: str | None = None
+
+    def data_identity(self) -> dict:
+        """What these examples are, for a checkpoint to check on resume: ``dataset``, ``split``
+        and ``subset`` (from :attr:`origin`, None when unknown), ``num_examples``, and
+        ``sha256``, a checksum of the images and labels as held (computed once per loader)."""
+        if self._content_sha256 is None:
+            self._content_sha256 = arrays_sha256(self.images, self.labels)
+        return {"dataset": self.origin.get("dataset"), "split": self.origin.get("split"),
+                "subset": self.origin.get("subset"), "num_examples": len(self.images),
+                "sha256": self._content_sha256}
 
     @property
     def num_examples(self) -> int:
@@ -1013,6 +1152,7 @@ def load_fashion_mnist(
     device = _check_device(device)
     train_images, train_labels = load_arrays(dataset, "train", root)
     test_images, test_labels = load_arrays(dataset, "test", root)
+    subsets = {"train": "all", "test": "all"}
     if quick:
         keep_train = quick_subset(len(train_images), config.QUICK_TRAIN_EXAMPLES, seed=1)
         keep_test = quick_subset(len(test_images), config.QUICK_TEST_EXAMPLES, seed=2)
@@ -1020,11 +1160,15 @@ def load_fashion_mnist(
               f"{len(keep_test):,} of {len(test_images):,} test images of {_spec(dataset).title}")
         train_images, train_labels = train_images[keep_train], train_labels[keep_train]
         test_images, test_labels = test_images[keep_test], test_labels[keep_test]
+        subsets = {"train": f"quick {arrays_sha256(keep_train)[:16]}",
+                   "test": f"quick {arrays_sha256(keep_test)[:16]}"}
     common = dict(batch_size=batch_size, resize=resize, resize_method=resize_method, device=device,
                   quick=quick)
     train_iter = ArrayLoader(train_images, train_labels, shuffle=True, seed=seed, augment=augment,
                              name=f"{dataset} train", **common)
     test_iter = ArrayLoader(test_images, test_labels, shuffle=False, name=f"{dataset} test", **common)
+    for loader, split in ((train_iter, "train"), (test_iter, "test")):
+        loader.origin = {"dataset": dataset, "split": split, "subset": subsets[split]}
     return train_iter, test_iter
 
 

@@ -12,8 +12,11 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import numbers
 import os
+import resource
 import tempfile
 from collections.abc import Callable
 from dataclasses import MISSING, asdict, dataclass, field, fields
@@ -22,8 +25,15 @@ from pathlib import Path
 from .. import config
 from .tables import format_table
 
-__all__ = ["History", "beside_the_book", "load_results", "result_path", "save_result",
-           "write_atomically"]
+__all__ = ["History", "ResultsError", "beside_the_book", "check_results_folder", "load_results",
+           "result_path", "save_result", "write_atomically"]
+
+#: Free bytes a results folder needs (a history is a few kilobytes).
+RESULTS_SPARE_BYTES = 1 << 20
+
+
+class ResultsError(ValueError):
+    """A results folder or file that cannot be used; the message names it and the fix."""
 
 
 def write_atomically(path: str | os.PathLike, write: Callable[[str], object]) -> Path:
@@ -148,6 +158,9 @@ class History:
         if missing:
             raise ValueError(f"the history lacks {', '.join(missing)}")
         values = {k: v for k, v in d.items() if k in names}
+        problem = _field_problem(values)
+        if problem:
+            raise ValueError(f"the history's {problem}")
         values["input_shape"] = tuple(values["input_shape"])
         values["lr"] = str(values["lr"])
         return cls(**values)
@@ -168,6 +181,60 @@ class History:
         except (ValueError, TypeError, KeyError) as err:
             raise ValueError(f"{path} is not a training history written by History.save ({err}); "
                              "delete it or train again to rewrite it") from err
+        except OSError as err:
+            raise ValueError(f"{path} cannot be read ({err.strerror or err}): check the disk, or "
+                             "delete it and train again to rewrite it") from err
+
+
+_TEXT_FIELDS = ("network", "device", "form", "form_reason")
+_COUNT_FIELDS = ("num_epochs", "batch_size", "num_train", "num_test")
+_NUMBER_FIELDS = ("momentum", "weight_decay", "train_seconds", "total_seconds")
+_EPOCH_FIELDS = ("train_loss", "train_acc", "test_acc", "examples_per_sec")
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _is_count(x) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool) and x >= 0
+
+
+def _field_problem(values: dict) -> str | None:
+    """The first field of a history's values that has the wrong type ("train_loss[2] is 'abc',
+    not a number"), or None."""
+    for name in _TEXT_FIELDS:
+        if name in values and not isinstance(values[name], str):
+            return f"{name} is {values[name]!r}, not text"
+    for name in _COUNT_FIELDS:
+        if not _is_count(values[name]):
+            return f"{name} is {values[name]!r}, not a whole number ≥ 0"
+    for name in _NUMBER_FIELDS:
+        if name in values and not _is_number(values[name]):
+            return f"{name} is {values[name]!r}, not a number"
+    if not isinstance(values["quick"], bool):
+        return f"quick is {values['quick']!r}, not true or false"
+    if not isinstance(values["lr"], str) and not _is_number(values["lr"]):
+        return f"lr is {values['lr']!r}, not a number or a schedule's description"
+    seed = values.get("seed")
+    if seed is not None and not _is_count(seed):
+        return f"seed is {seed!r}, not a whole number ≥ 0 or null"
+    shape = values["input_shape"]
+    if not isinstance(shape, list | tuple) or not all(_is_count(n) and n for n in shape):
+        return f"input_shape is {shape!r}, not a list of sizes"
+    lengths = {}
+    for name in _EPOCH_FIELDS:
+        column = values.get(name, [])
+        if not isinstance(column, list | tuple):
+            return f"{name} is {column!r}, not a list (one number per epoch)"
+        for i, x in enumerate(column):
+            if not _is_number(x):
+                return f"{name}[{i}] is {x!r}, not a number"
+        lengths[name] = len(column)
+    if len(set(lengths.values())) > 1:
+        counts = ", ".join(f"{n} {lengths[n]}" for n in _EPOCH_FIELDS)
+        return f"per-epoch lists differ in length ({counts}), one entry per epoch each"
+    return None
 
 
 def result_path(key: str, form: str = "", quick: bool = False, folder: Path | None = None) -> Path:
@@ -176,16 +243,82 @@ def result_path(key: str, form: str = "", quick: bool = False, folder: Path | No
     return (config.results_dir() if folder is None else Path(folder)) / f"{name}.json"
 
 
+def _named_folder(folder: str | os.PathLike | None) -> tuple[Path, str]:
+    """The results folder, and how the user named it (for messages)."""
+    if folder is not None:
+        return Path(folder), f"the results folder {folder}"
+    named = config.results_dir()
+    if config.results_dir_is_set():
+        return named, f"the results folder {named} ({config.RESULTS_DIR_ENV})"
+    return named, f"the results folder {named}"
+
+
+def check_results_folder(folder: str | os.PathLike | None = None) -> Path:
+    """Check, creating nothing, that results can be saved in ``folder`` (default
+    :func:`config.results_dir`): it is a folder or can be made one, writable, with space (and a
+    file-size limit, if any) for a history. Raises :class:`ResultsError` naming the folder and
+    the fix; :class:`~d2lcnn.tools.run.TrainingRun` calls it before the first epoch."""
+    path, named = _named_folder(folder)
+    fix = (f"set {config.RESULTS_DIR_ENV} to a folder you can write to (or unset it), before "
+           "the run's results are lost")
+    existing = next((p for p in (path, *path.absolute().parents) if os.path.lexists(p)), None)
+    if existing is None:
+        return path
+    if not existing.is_dir():
+        where = "is" if existing == path else f"is under {existing}, which is"
+        kind = "a file" if existing.is_file() else "a broken link or a special file"
+        raise ResultsError(f"{named} {where} {kind}, not a folder: {fix}")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ResultsError(f"{named} cannot be written ({existing} is read-only for you, or on a "
+                           f"read-only file system): {fix}")
+    free = free_bytes(existing)
+    if free is not None and free < RESULTS_SPARE_BYTES:
+        raise ResultsError(f"{named} is on a full disk ({free:,} bytes free): free some space, "
+                           f"or {fix}")
+    limit = file_size_limit()
+    if limit is not None and limit < RESULTS_SPARE_BYTES:
+        raise ResultsError(f"{named} cannot hold a results file: a file-size limit (ulimit -f) of "
+                           f"{limit:,} bytes is set: raise it (ulimit -f unlimited), or {fix}")
+    return path
+
+
+def free_bytes(folder: str | os.PathLike) -> int | None:
+    """Bytes this user may still write on ``folder``'s file system (None: not reported)."""
+    try:
+        info = os.statvfs(folder)
+    except (OSError, AttributeError):
+        return None
+    return info.f_bavail * info.f_frsize
+
+
+def file_size_limit() -> int | None:
+    """The largest file this process may write, in bytes (``ulimit -f``), or None: no limit."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
 def save_result(history: History, key: str, folder: str | os.PathLike | None = None) -> Path:
     """Save a run's history where chapter 16 finds it (see the module docstring); return the path.
 
-    Refuses to write into the committed reference folder from a quick-mode run.
+    Refuses to write into the committed reference folder from a quick-mode run, and a folder
+    where nothing can be saved (:func:`check_results_folder`); a write that fails (disk full, a
+    file-size limit) raises :class:`ResultsError` naming the file, and leaves no part of it.
     """
-    folder = config.results_dir() if folder is None else Path(folder)
+    folder = check_results_folder(folder)
     if history.quick and folder.resolve() == config.reference_results_dir().resolve():
         raise ValueError(f"{folder} holds the reference results of full runs; a quick-mode run is "
                          "not one: save it elsewhere (D2LCNN_RESULTS_DIR)")
-    return history.save(result_path(key, history.form, history.quick, folder))
+    path = result_path(key, history.form, history.quick, folder)
+    try:
+        return history.save(path)
+    except OSError as err:
+        reason = {errno.ENOSPC: "the disk is full", errno.EFBIG: "a file-size limit (ulimit -f)",
+                  errno.EROFS: "a read-only file system",
+                  errno.EACCES: "no permission"}.get(err.errno, err.strerror or str(err))
+        raise ResultsError(f"{path} could not be saved ({reason}); nothing half-written was "
+                           f"left: free some space or set {config.RESULTS_DIR_ENV} to another "
+                           "folder, then save it again (the history is still in memory)"
+                           ) from err
 
 
 def load_results(folder: str | os.PathLike) -> dict[tuple[str, str, bool], History]:
@@ -193,12 +326,25 @@ def load_results(folder: str | os.PathLike) -> dict[tuple[str, str, bool], Histo
     :func:`save_result` writes. A missing folder gives {}."""
     folder = Path(folder)
     found = {}
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+    try:
+        paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    except PermissionError as err:
+        raise ResultsError(f"the results folder {folder} cannot be read ({err.strerror}): make "
+                           "it readable, or run as its owner") from err
+    for path in paths:
+        if not path.is_file():
+            raise ResultsError(f"{path} is a folder, not a results file: results files are "
+                               "<network>[-<form>][-quick].json; rename or remove it")
         stem = path.stem
         quick = stem.endswith("-quick")
         stem = stem.removesuffix("-quick")
         key, _, form = stem.partition("-")
-        found[(key, form, quick)] = History.load(path)
+        history = History.load(path)
+        if not history.epochs_done:
+            raise ResultsError(f"{path} holds no finished epoch (its train_loss, train_acc and "
+                               "test_acc are empty): delete it, or train its chapter again to "
+                               "rewrite it")
+        found[(key, form, quick)] = history
     return found
 
 

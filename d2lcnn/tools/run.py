@@ -5,7 +5,9 @@ progress line, reports.
 :class:`TrainingRun` is made at the start of ``train``. Everything that can be known before the
 first step is checked there, with an error that names the problem and the fix: numbers of epochs
 and learning rates, devices, empty loaders, MXNet's NumPy mode, labels outside the network's
-outputs, a checkpoint folder that cannot be written or is in use. Then the loop calls
+outputs, images the network cannot take (train and test alike), batches that are no MXNet
+arrays, a results or checkpoint folder that cannot be written or has no room, a checkpoint folder
+in use or holding another run. Then the loop calls
 :meth:`~TrainingRun.epochs`, :meth:`~TrainingRun.after_batch` and :meth:`~TrainingRun.end_epoch`,
 and :meth:`~TrainingRun.finish` returns the :class:`~d2lcnn.tools.history.History`.
 """
@@ -25,8 +27,9 @@ from mxnet import gluon, npx
 from .. import config
 from ..machine.devices import as_device, describe, try_gpu
 from .arrays import check_positive_int
-from .checkpoints import Checkpoints, RunIdentity
-from .history import History
+from .checkpoints import CheckpointError, Checkpoints, RunIdentity
+from .data import data_identity
+from .history import History, check_results_folder
 from .plot import TrainingPlot
 from .progress import ProgressBar
 
@@ -96,9 +99,14 @@ def _devices(device, devices) -> list[mx.Context]:
     return devices
 
 
-def _count(loader, name: str) -> int:
-    """Examples in a loader (its ``num_examples``, else by iterating); refuses an empty one, and
-    what is no loader: something that cannot be iterated, or an iterator that can be read once."""
+def _no_examples(name: str) -> str:
+    return (f"{name} holds no examples: check the data it was made from (an empty array, or a "
+            "subset that selected nothing)")
+
+
+def _check_loader(loader, name: str) -> None:
+    """Refuse what is no loader: something that cannot be iterated, or an iterator that can be
+    read once."""
     if not isinstance(loader, Iterable):
         raise TypeError(f"{name} must be a loader of (X, y) batches, got "
                         f"{type(loader).__name__}: the arguments are train(net, train_iter, "
@@ -107,18 +115,78 @@ def _count(loader, name: str) -> int:
         raise TypeError(f"{name} is an iterator ({type(loader).__name__}), which can be read "
                         "only once, but training reads the data every epoch: pass a loader "
                         "(ArrayLoader, gluon.data.DataLoader, or a list of batches)")
+
+
+def _count(loader, name: str) -> int:
+    """Examples in a loader (its ``num_examples``, else by iterating); refuses an empty one."""
     count = getattr(loader, "num_examples", None)
     if count is None:
         count = sum(y.shape[0] for _, y in loader)
     if not count:
-        raise ValueError(f"{name} holds no examples: check the data it was made from (an empty "
-                         "array, or a subset that selected nothing)")
+        raise ValueError(_no_examples(name))
     return int(count)
+
+
+def _checkpoints(checkpoint_dir, overwrite: bool) -> Checkpoints | None:
+    """``checkpoint_dir`` (a folder, or a :class:`Checkpoints`) as a :class:`Checkpoints`."""
+    if checkpoint_dir is None:
+        if overwrite:
+            raise ValueError("overwrite=True needs checkpoint_dir=, the folder whose run it "
+                             "replaces")
+        return None
+    if isinstance(checkpoint_dir, Checkpoints):
+        if overwrite and not checkpoint_dir.overwrite:
+            return Checkpoints(checkpoint_dir.folder, overwrite=True)
+        return checkpoint_dir
+    return Checkpoints(checkpoint_dir, overwrite=overwrite)
+
+
+def _input_shape(loader, name: str) -> tuple[int, ...]:
+    """The shape of one example of ``loader`` (its ``image_shape``, else its first batch's),
+    refusing batches that training cannot use: not (X, y) pairs, or not MXNet arrays."""
+    shape = getattr(loader, "image_shape", None)
+    if shape is not None:
+        return tuple(shape)
+    batch = next(iter(loader), None)
+    if batch is None:
+        raise ValueError(_no_examples(name))
+    if not (isinstance(batch, list | tuple) and len(batch) == 2):
+        raise TypeError(f"{name} must yield (X, y) batches, its first item is "
+                        f"{type(batch).__name__} {repr(batch)[:60]}: pass a loader of (images, labels) pairs (ArrayLoader, "
+                        "gluon.data.DataLoader, or a list of (X, y) batches)")
+    for array, what in zip(batch, ("X", "y"), strict=True):
+        if not isinstance(array, mx.np.ndarray):
+            kind = type(array).__module__.split(".")[0] + "." + type(array).__name__
+            convert = ("mxnet.np.array(X), mxnet.np.array(y)" if isinstance(array, onp.ndarray)
+                       else "X.as_np_ndarray(), y.as_np_ndarray()"
+                       if isinstance(array, mx.nd.NDArray) else "mxnet.np.array(X), …")
+            raise TypeError(f"{name}'s batches hold {what} as {kind}, but training needs MXNet "
+                            f"arrays (mxnet.np.ndarray): make the loader with "
+                            f"ArrayLoader(images, labels, batch_size), or convert each batch "
+                            f"({convert})")
+    return tuple(batch[0].shape[1:])
+
+
+def _side(shape) -> str:
+    return "×".join(map(str, shape))
 
 
 def _labels(loader) -> onp.ndarray | None:
     labels = getattr(loader, "labels", None)
     return onp.asarray(labels) if labels is not None else None
+
+
+def _checkpoint_bytes(net: gluon.Block) -> tuple[int, int]:
+    """(largest file, all files) of a checkpoint of ``net``, in bytes: its parameters, and as
+    much again for the optimiser's state (SGD's momentum), with room for the arrays' headers."""
+    params = 0
+    for param in net.collect_params().values():
+        try:
+            params += param.data().size * param.data().dtype.itemsize
+        except RuntimeError:  # not initialised yet (MXNetError): counted by none
+            continue
+    largest = params + 64 * 2**10
+    return largest, 2 * largest
 
 
 class TrainingRun:
@@ -132,7 +200,7 @@ class TrainingRun:
     def __init__(self, net: gluon.Block, train_iter, test_iter, num_epochs, lr, *,
                  device=None, devices=None, kvstore: str | None = None, momentum=0.0,
                  weight_decay=0.0, form=None, checkpoint_dir=None, resume: bool = False,
-                 seed: int | None = None, verbose: bool = True) -> None:
+                 seed: int | None = None, verbose: bool = True, overwrite: bool = False) -> None:
         if not npx.is_np_array():
             raise RuntimeError("MXNet's NumPy mode is off, and the networks of this series use "
                                "it: run `from mxnet import npx; npx.set_np()` first")
@@ -147,11 +215,20 @@ class TrainingRun:
         weight_decay = _check_fraction(weight_decay, "weight_decay")
         seed = _check_seed(seed)
         resume, verbose = _check_flag(resume, "resume"), _check_flag(verbose, "verbose")
+        overwrite = _check_flag(overwrite, "overwrite")
         if resume and checkpoint_dir is None:
             raise ValueError("resume=True needs checkpoint_dir=, the folder the run saved its "
                              "epochs in")
+        self.checkpoints = _checkpoints(checkpoint_dir, overwrite)
+        if resume and self.checkpoints.overwrite:
+            raise ValueError("resume=True continues the run in checkpoint_dir and overwrite=True "
+                             "starts it again: pass one of them")
         self.devices = _devices(device, devices)
         self.kvstore, self.rank, self.num_workers = self._kvstore(kvstore)
+        _check_loader(train_iter, "train_iter")
+        _check_loader(test_iter, "test_iter")
+        input_shape = _input_shape(train_iter, "train_iter")
+        self.test_shape = _input_shape(test_iter, "test_iter")
         num_train, num_test = _count(train_iter, "train_iter"), _count(test_iter, "test_iter")
         self.train_iter = train_iter
         if self.num_workers > 1:
@@ -159,9 +236,7 @@ class TrainingRun:
         self.quick = bool(getattr(train_iter, "quick", False))
         self.num_epochs = min(asked_epochs, config.QUICK_EPOCHS) if self.quick else asked_epochs
         self.asked_epochs, self.verbose = asked_epochs, verbose
-        self.checkpoints = Checkpoints(checkpoint_dir) if checkpoint_dir is not None else None
         self.resume_asked = resume
-        input_shape = getattr(train_iter, "image_shape", None) or next(iter(train_iter))[0].shape[1:]
         self.history = History(
             network=getattr(form, "network", "") or type(net).__name__,
             device=describe(self.devices) + (f", worker {self.rank + 1} of {self.num_workers}"
@@ -172,8 +247,11 @@ class TrainingRun:
             form_reason=getattr(form, "reason", ""), momentum=momentum,
             weight_decay=weight_decay, seed=seed)
         self.labels = _labels(train_iter), _labels(test_iter)
+        check_results_folder()  # before any work: a lost run costs minutes
+        self.data = (None, None)
         if self.checkpoints is not None:
-            self.checkpoints.check_writable()  # before any work: a lost epoch costs minutes
+            self.checkpoints.check_writable()
+            self.data = data_identity(train_iter), data_identity(test_iter)
         if seed is not None:
             config.set_seed(seed)
         self.plot = TrainingPlot(self.num_epochs, self.history.title()) if verbose else None
@@ -216,11 +294,17 @@ class TrainingRun:
         return float(self.lr(0.0)) if callable(self.lr) else float(self.lr)
 
     def check_outputs(self, net: gluon.Block) -> None:
-        """Refuse labels the network has no output for (a 5-class net on 10 classes), and
-        negative ones; on refusal the run is closed (its checkpoint folder free for a retry)."""
+        """Before the first step (``net`` initialised): refuse images the network cannot take
+        (those of train_iter, then test_iter's when they differ), labels it has no output for
+        (a 5-class net on 10 classes) and negative ones, and a checkpoint folder without room
+        for a checkpoint; on refusal the run is closed (its checkpoint folder free for a
+        retry)."""
         try:
-            X = mx.np.zeros((1, *self.history.input_shape), ctx=self.devices[0])
-            outputs = net(X).shape[-1]
+            outputs = self._forward(net, self.history.input_shape, "train_iter")
+            if self.test_shape != self.history.input_shape:
+                self._forward(net, self.test_shape, "test_iter")
+            if self.checkpoints is not None:
+                self.checkpoints.check_space(*_checkpoint_bytes(net))
             for labels, name in zip(self.labels, ("train_iter", "test_iter"), strict=True):
                 if labels is not None and labels.size and int(labels.min()) < 0:
                     raise ValueError(f"{name} has label {int(labels.min())}: labels are class "
@@ -234,11 +318,28 @@ class TrainingRun:
             self.close()
             raise
 
+    def _forward(self, net: gluon.Block, shape: tuple[int, ...], name: str) -> int:
+        """The network's outputs for one zero image of ``shape``; a network that cannot take
+        it is refused, naming the loader and the shapes."""
+        try:
+            return net(mx.np.zeros((1, *shape), ctx=self.devices[0])).shape[-1]
+        except (mx.base.MXNetError, ValueError) as err:  # ValueError: deferred initialisation
+            lines = [line for line in str(err).splitlines() if line.strip()]
+            detail = lines[-1].strip()[:200] if lines else type(err).__name__
+            if name == "test_iter":
+                raise ValueError(
+                    f"test_iter's images are {_side(shape)} but train_iter's are "
+                    f"{_side(self.history.input_shape)}, and the network cannot take both "
+                    f"({detail}): make both loaders with the same resize=") from err
+            raise ValueError(f"the network cannot take {name}'s images of {_side(shape)} "
+                             f"({detail}): resize the images to the size the network is "
+                             "built for (resize=), or build it for these") from err
+
     def identity(self, net: gluon.Block, trainer: gluon.Trainer) -> RunIdentity:
         return RunIdentity(self.history.network, repr(net), self.history.batch_size,
                            self.history.num_train, self.history.seed,
                            f"sgd lr={self.history.lr} momentum={self.history.momentum:g} "
-                           f"wd={self.history.weight_decay:g}")
+                           f"wd={self.history.weight_decay:g}", *self.data)
 
     def resume(self, net: gluon.Block, trainer: gluon.Trainer) -> None:
         """With ``resume=True``, continue after the last complete epoch of the checkpoint
@@ -280,9 +381,10 @@ class TrainingRun:
         trainer._params_to_init = [p for p in trainer._params_to_init if p._deferred_init]
 
     def _resume(self, net: gluon.Block, trainer: gluon.Trainer) -> None:
+        manifest = None
         if self.checkpoints is not None:
             self.checkpoints.lock()  # from here to the end of the run: no second run in it
-        manifest = self.checkpoints.latest() if (self.checkpoints and self.resume_asked) else None
+            manifest = self.checkpoints.start(self.resume_asked)
         if manifest is None:
             if self.verbose:
                 print(self.history.describe_run())
@@ -367,8 +469,12 @@ class TrainingRun:
             now = time.perf_counter()
             h.total_seconds += now - self._start
             self._start = now
-            self.checkpoints.save(h.epochs_done, net, trainer, h, self.identity(net, trainer),
-                                  self.train_iter)
+            try:
+                self.checkpoints.save(h.epochs_done, net, trainer, h,
+                                      self.identity(net, trainer), self.train_iter)
+            except CheckpointError:
+                self.close()
+                raise
 
     def finish(self) -> History:
         """Wait for the device, close the run and report; return the history."""
