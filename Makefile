@@ -76,8 +76,8 @@ notebooks: setup
 ## The committed outputs, in one command: every chapter executed in full (all of Fashion-MNIST,
 ## the native forms on a CPU, the book's on a GPU), its runs saved as the reference results
 ## (notebooks/results/reference), chapter 16 after them since it reads them, then the worked
-## solutions (notebooks/solutions). About an hour on a
-## 2-core CPU (56 minutes measured).
+## solutions (notebooks/solutions). About two hours on a 2-core CPU (the chapters 56 minutes
+## measured; README, section Two commands).
 committed-notebooks: setup
 	env -u D2LCNN_QUICK D2LCNN_RESULTS_DIR=results/reference $(MAKE) notebooks \
 		NOTEBOOKS="$(filter-out notebooks/16_%,$(wildcard notebooks/*.ipynb))"

@@ -37,12 +37,10 @@ def _nin(spec, one_1x1: bool = False, dense_head: bool = False):
 
 
 def _summary(form: str, **variant):
-    from mxnet import npx
 
     from d2lcnn.lessons import NIN_SPECS
     from d2lcnn.tools.summary import summary
 
-    npx.set_np()  # the lessons' layers take mxnet.np arrays
 
     side = _SIDES[form]
     return summary(_nin(NIN_SPECS[form], **variant), (1, 1, side, side))

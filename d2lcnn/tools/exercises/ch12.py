@@ -9,13 +9,6 @@ _EQUAL_SHARES = (64, (96, 64), (16, 64), 64)
 _INPUT = (1, 192, 12, 12)  # what the book's stem gives that block
 
 
-def _np_mode() -> None:
-    """MXNet's NumPy interface, as the chapters use it (layers must be built under it)."""
-    from mxnet import npx
-
-    npx.set_np()
-
-
 def _summary(net, shape):
     from d2lcnn.tools.summary import summary
 
@@ -25,7 +18,6 @@ def _summary(net, shape):
 def _block(channels):
     from d2lcnn.lessons import Inception
 
-    _np_mode()
     c1, c2, c3, c4 = channels
     return _summary(Inception(c1, c2, c3, c4, in_channels=192), _INPUT)
 
@@ -38,7 +30,6 @@ def _without_reductions():
     """The first block with its 3×3 and 5×5 convolutions reading the 192 input channels directly."""
     from mxnet.gluon import nn
 
-    _np_mode()
     class Block(nn.HybridBlock):
         def __init__(self):
             super().__init__()
@@ -71,7 +62,6 @@ def _close_to_path3() -> str:
 def _two_3x3(middle: int = 32):
     from mxnet.gluon import nn
 
-    _np_mode()
     path = nn.HybridSequential()
     path.add(nn.Conv2D(middle, 3, padding=1, in_channels=16, activation="relu"),
              nn.Conv2D(32, 3, padding=1, in_channels=middle, activation="relu"))
@@ -86,7 +76,6 @@ def _weights(table) -> int:
 def _5x5_weights() -> int:
     from mxnet.gluon import nn
 
-    _np_mode()
     path = nn.HybridSequential()
     path.add(nn.Conv2D(32, 5, padding=2, in_channels=16, activation="relu"))
     return _weights(_summary(path, (1, 16, 12, 12)))
@@ -103,7 +92,6 @@ def _more_or_fewer() -> str:
 def _native_params(width_ratio: int, predicted: bool = False) -> int:
     from d2lcnn.lessons import GOOGLENET_SPECS, GoogLeNet
 
-    _np_mode()
     if predicted:  # the r² rule applied to the whole network
         base = _summary(GoogLeNet(GOOGLENET_SPECS["native"]), (1, 1, 28, 28)).total_params
         return round(base * (GOOGLENET_SPECS["native"]["width_ratio"] / width_ratio) ** 2)

@@ -6,12 +6,10 @@ NOTEBOOK = "13_batch_norm"
 
 
 def _alexnet(batch_norm: bool):
-    from mxnet import npx
 
     from d2lcnn.lessons import ALEXNET_SPECS, AlexNet
     from d2lcnn.tools.summary import summary
 
-    npx.set_np()  # the lessons' layers take mxnet.np arrays
     return summary(AlexNet(ALEXNET_SPECS["native"], batch_norm=batch_norm), (1, 1, 28, 28))
 
 
@@ -33,13 +31,12 @@ def _same_scores(training: bool) -> str:
     """Whether test image 0 gets the same scores alone as first of a batch of 256, in BN-LeNet
     with nn.BatchNorm (fixed random weights), in training or prediction mode."""
     import numpy as onp
-    from mxnet import autograd, init, np, npx
+    from mxnet import autograd, init, np
 
     from d2lcnn import config
     from d2lcnn.lessons import BN_LENET_SPECS, BNLeNet
     from d2lcnn.tools import data
 
-    npx.set_np()
     config.set_seed(0)
     net = BNLeNet(BN_LENET_SPECS["book"], builtin=True)
     net.initialize(init.Xavier())
