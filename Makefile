@@ -76,15 +76,15 @@ notebooks: setup
 ## The committed outputs, in one command: every chapter executed in full (all of Fashion-MNIST,
 ## the native forms on a CPU, the book's on a GPU), its runs saved as the reference results
 ## (notebooks/results/reference), chapter 16 after them since it reads them, then the worked
-## solutions (notebooks/solutions). About two hours on a 2-core CPU (the chapters 56 minutes
-## measured; README, section Two commands).
+## solutions (notebooks/solutions). On a CPU, oneDNN is held to COMMITTED_ISA (default AVX2, what
+## most laptops have; COMMITTED_ISA=ALL for the CPU's best), so the committed times are a
+## laptop's. Times: README, section Two commands.
+COMMITTED_ISA ?= AVX2
+COMMITTED_ENV = env -u D2LCNN_QUICK D2LCNN_RESULTS_DIR=results/reference DNNL_MAX_CPU_ISA=$(COMMITTED_ISA)
 committed-notebooks: setup
-	env -u D2LCNN_QUICK D2LCNN_RESULTS_DIR=results/reference $(MAKE) notebooks \
-		NOTEBOOKS="$(filter-out notebooks/16_%,$(wildcard notebooks/*.ipynb))"
-	env -u D2LCNN_QUICK D2LCNN_RESULTS_DIR=results/reference $(MAKE) notebooks \
-		NOTEBOOKS=notebooks/16_comparison.ipynb
-	env -u D2LCNN_QUICK D2LCNN_RESULTS_DIR=results/reference $(MAKE) notebooks \
-		NOTEBOOKS="$(wildcard notebooks/solutions/*.ipynb)"
+	$(COMMITTED_ENV) $(MAKE) notebooks NOTEBOOKS="$(filter-out notebooks/16_%,$(wildcard notebooks/*.ipynb))"
+	$(COMMITTED_ENV) $(MAKE) notebooks NOTEBOOKS=notebooks/16_comparison.ipynb
+	$(COMMITTED_ENV) $(MAKE) notebooks NOTEBOOKS="$(wildcard notebooks/solutions/*.ipynb)"
 
 ## A teacher's copy for students: the series without the worked solutions, with an answer sheet
 ## per chapter (notebooks/exercises, nbgrader's conventions). DEST must be absent or empty.

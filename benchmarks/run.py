@@ -39,6 +39,7 @@ from mxnet import autograd, gluon, init, np, npx
 
 from d2lcnn.lessons import BatchMetrics, LeNet, train, train_batch
 from d2lcnn.machine import cpu_threads
+from d2lcnn.machine.cpu_isa import cpu_flags, describe_cpu
 from d2lcnn.machine.devices import describe, try_gpu
 from d2lcnn.tools import data
 from d2lcnn.tools.networks import all_networks
@@ -77,14 +78,8 @@ TARGETS = {
 
 
 def _cpu_flags() -> list[str]:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-                return [f for f in ("avx2", "fma", "avx512f", "avx512_vnni", "amx_tile") if f in flags]
-    except OSError:
-        pass
-    return []
+    flags = cpu_flags()
+    return [f for f in ("avx2", "fma", "avx512f", "avx512_vnni", "amx_tile") if f in flags]
 
 
 def _memory_gib() -> float | None:
@@ -103,7 +98,7 @@ def machine(device: mx.Context) -> dict:
 
     features = mx.runtime.Features()
     return {
-        "cpu": native.cpu_model(),
+        "cpu": describe_cpu(),
         "cpu_flags": _cpu_flags(),
         "cores": os.cpu_count(),
         "cores_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,

@@ -177,8 +177,15 @@ def serve(site: Path) -> Iterator[str]:
         def log_message(self, *args) -> None:
             pass
 
+    class QuietServer(http.server.ThreadingHTTPServer):
+        def handle_error(self, request, client_address) -> None:
+            # The browser closes connections it no longer needs (a page left mid-download):
+            # nothing is wrong with the site, so no traceback; anything else is still printed.
+            if not isinstance(sys.exc_info()[1], ConnectionError):
+                super().handle_error(request, client_address)
+
     handler = functools.partial(Quiet, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

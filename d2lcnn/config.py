@@ -16,6 +16,9 @@ variable                    meaning
                             by :mod:`d2lcnn.machine.cpu_threads`, which owns them)
 ``DMLC_ROLE``               this process's part in a distributed job, set by the launcher
                             (:func:`distributed_role`)
+``DNNL_MAX_CPU_ISA``        read by MXNet's oneDNN: the widest CPU instruction set it may use
+                            (e.g. ``AVX2``); read here only to report it (:func:`dnnl_max_cpu_isa`,
+                            :mod:`d2lcnn.machine.cpu_isa`)
 ==========================  =====================================================================
 
 Functions here only read; nothing is read at import time, so a notebook sees a variable changed
@@ -37,6 +40,7 @@ FORM_ENV = "D2LCNN_FORM"
 NO_CUDA_PRELOAD_ENV = "D2LCNN_NO_CUDA_PRELOAD"
 MXNET_HOME_ENV = "MXNET_HOME"
 DMLC_ROLE_ENV = "DMLC_ROLE"
+DNNL_MAX_CPU_ISA_ENV = "DNNL_MAX_CPU_ISA"
 #: OpenMP's and MXNet's thread settings, and the mark d2lcnn leaves beside the one it sets.
 THREAD_ENVS = ("OMP_NUM_THREADS", "MXNET_OMP_MAX_THREADS", "D2LCNN_SET_OMP_NUM_THREADS",
                "MXNET_CPU_PARALLEL_SIZE")
@@ -142,6 +146,11 @@ def distributed_role() -> str | None:
     """"worker", "server" or "scheduler" in a job started by :mod:`d2lcnn.machine.distributed`
     (``DMLC_ROLE``, which MXNet reads too), else None."""
     return os.environ.get(DMLC_ROLE_ENV, "").strip() or None
+
+
+def dnnl_max_cpu_isa() -> str:
+    """``DNNL_MAX_CPU_ISA`` as set ("" when unset): the cap on oneDNN's instruction set."""
+    return os.environ.get(DNNL_MAX_CPU_ISA_ENV, "").strip()
 
 
 def set_seed(seed: int = 0) -> None:

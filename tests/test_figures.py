@@ -347,6 +347,124 @@ def test_find_rejects_unknown_kinds():
         figures.graph_of(vgg_block(1, 4)).find("convolution")
 
 
+# --- whole networks, condensed ---------------------------------------------------------------
+
+
+def test_condensed_googlenet_has_one_box_per_inception_block():
+    from d2lcnn.lessons.googlenet import GOOGLENET_INCEPTIONS, GOOGLENET_SPECS, GoogLeNet
+    from d2lcnn.lessons.googlenet import Inception as LessonInception
+
+    graph = figures.graph_of(GoogLeNet(GOOGLENET_SPECS["book"]), (1, 1, 96, 96), fold=True,
+                             collapse=LessonInception)
+    boxes = graph.find("block")
+    assert len(boxes) == 9
+    specs = [c for stage in ("b3", "b4", "b5") for c in GOOGLENET_INCEPTIONS[stage]]
+    for box, (c1, c2, c3, c4) in zip(boxes, specs, strict=True):
+        assert box.parts == (("Inception", f"{c1}, {c2}, {c3}, {c4}"),)  # as constructed
+        assert box.shape[0] == c1 + c2[1] + c3[1] + c4
+    assert boxes[0].lines == ["Inception 64, (96, 128), (16, 32), 32"]
+    assert [b.shape for b in boxes] == [(256, 12, 12), (480, 12, 12), (512, 6, 6), (512, 6, 6),
+                                        (512, 6, 6), (528, 6, 6), (832, 6, 6), (832, 3, 3),
+                                        (1024, 3, 3)]
+    assert all(b.name.startswith("inception") for b in boxes)  # the blocks' names
+    assert graph.count("concat") == 0 and figures._is_chain(graph)
+    assert boxes[0].ops.count("Concat") == 1
+    assert len(graph.nodes) == 19  # input, stem (3 convolutions, 2 poolings), 9 blocks, 2
+    # poolings between the stages, global pooling, dense layer
+    by_name = figures.graph_of(GoogLeNet(GOOGLENET_SPECS["native"]), (1, 1, 28, 28),
+                               fold=True, collapse="Inception")
+    assert by_name.count("block") == 9 and by_name.find("block")[-1].shape == (256, 2, 2)
+
+
+def test_condensed_resnet18_has_one_box_per_residual_block():
+    from d2lcnn.lessons.resnet import RESNET_SPECS, ResNet
+    from d2lcnn.lessons.resnet import Residual as LessonResidual
+
+    graph = figures.graph_of(ResNet(RESNET_SPECS["book"]), (1, 1, 96, 96), fold=True,
+                             collapse=LessonResidual)
+    boxes = graph.find("block")
+    assert len(boxes) == 8
+    assert [b.parts[0][1] for b in boxes] == [
+        "(64, 64)", "(64, 64)", "(128, 128), 128", "(128, 128)", "(256, 256), 256",
+        "(256, 256)", "(512, 512), 512", "(512, 512)"]
+    assert [b.shape for b in boxes[1::2]] == [(64, 24, 24), (128, 12, 12), (256, 6, 6),
+                                              (512, 3, 3)]
+    assert graph.count("add") == 0 and figures._is_chain(graph)
+    assert [n.kind for n in graph.nodes] == ["input", "conv", "pool"] + ["block"] * 8 + [
+        "pool", "dense"]
+
+
+def test_condensed_densenet_keeps_the_transition_layers():
+    from d2lcnn.lessons.densenet import DENSENET_SPECS, DenseNet
+
+    graph = figures.graph_of(DenseNet(DENSENET_SPECS["book"]), (1, 1, 96, 96), fold=True,
+                             collapse="DenseBlock")
+    boxes = graph.find("block")
+    assert [b.label for b in boxes] == ["DenseBlock 32, 32, 32, 32"] * 4
+    assert [b.shape[0] for b in boxes] == [192, 224, 240, 248]
+    transitions = [n for n in graph.find("conv") if n.ops[0] == "BatchNorm"]
+    assert [n.label for n in transitions] == [f"BatchNorm → ReLU → Conv 1×1, {c} ch"
+                                              for c in (96, 112, 120)]
+    assert [n.label for n in graph.find("pool")].count("AvgPool 2×2 /2") == 3
+    assert graph.count("concat") == 0
+
+
+def test_collapsed_inception_lists_its_paths_in_concatenation_order():
+    net = nn.HybridSequential()
+    net.add(nn.Conv2D(8, 3, padding=1), Inception(4, (3, 5), (2, 6), 7, pool_first=True),
+            Inception(1, (2, 3), (4, 5), 6))
+    graph = figures.graph_of(net, (1, 1, 12, 12), collapse=Inception)
+    assert [n.kind for n in graph.nodes] == ["input", "conv", "block", "block"]
+    assert [n.parts[0][1] for n in graph.find("block")] == ["4, (3, 5), (2, 6), 7",
+                                                           "1, (2, 3), (4, 5), 6"]
+    assert graph.edges == [(0, 1), (1, 2), (2, 3)] and graph.outputs == [3]
+    assert graph.nodes[2].shape == (22, 12, 12) and graph.nodes[3].shape == (15, 12, 12)
+    unfolded_ops = len(figures.graph_of(Inception(4, (3, 5), (2, 6), 7), (1, 8, 12, 12)).nodes)
+    assert len(graph.nodes[2].ops) == unfolded_ops - 1  # every operator but the input
+
+
+def test_collapse_takes_the_outermost_block_and_a_residual_block_its_shortcut():
+    class Pair(nn.HybridBlock):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.first, self.second = Residual(6, True, 2), Residual(6)
+
+        def hybrid_forward(self, F, x):
+            return self.second(self.first(x))
+
+    net = nn.HybridSequential()
+    net.add(Pair(), Residual(6))
+    graph = figures.graph_of(net, (1, 3, 8, 8), collapse=(Pair, "Residual"))
+    assert [n.label for n in graph.find("block")] == ["Pair (6, 6), 6, (6, 6)",
+                                                      "Residual (6, 6)"]
+    assert graph.find("block")[0].shape == (6, 4, 4)
+
+
+def test_collapse_errors_name_the_problem():
+    with pytest.raises(ValueError, match="no block of class DenseBlock.*Conv2D"):
+        figures.graph_of(lenet(), collapse=DenseBlock)
+    with pytest.raises(TypeError, match="classes or class names"):
+        figures.graph_of(lenet(), collapse=[3])
+    net = nn.Sequential()
+    net.add(ImperativeResidual(3))
+    net.initialize()
+    with pytest.raises(ValueError, match="hybrid"):
+        figures.graph_of(net, (1, 3, 8, 8), collapse=ImperativeResidual)
+    with pytest.raises(ValueError, match="not a Graph"):
+        figures.draw(figures.graph_of(lenet()), collapse=Residual)
+
+
+def test_draw_condensed_network_wraps_within_a_row():
+    net = nn.HybridSequential()
+    for _ in range(10):
+        net.add(Inception(4, (3, 5), (2, 6), 7))
+    ax = figures.draw(net, (1, 3, 8, 8), collapse=Inception, direction="LR")
+    texts = [t.get_text() for t in ax.texts]
+    assert texts.count("Inception") == 10 and "4, (3, 5), (2, 6), 7" in texts
+    width, height = ax.figure.get_size_inches()
+    assert width <= figures.MAX_ROW + 1 and height > 1.5  # several rows
+
+
 # --- the drawings -----------------------------------------------------------------------------
 
 

@@ -56,7 +56,7 @@ ALEXNET = Network(
     book=Form("book", lambda: AlexNet(ALEXNET_SPECS["book"]), input_size=224, batch_size=128,
               num_epochs=10, lr=0.01, about="the book's AlexNet on images resized to 224×224"),
     native=Form("native", lambda: AlexNet(ALEXNET_SPECS["native"]), input_size=28,
-                **native_recipe(12, 0.05),
+                **native_recipe(10, 0.05),
                 about="AlexNet's design adapted to 28×28 images"),
     book_result=BookResult(train_loss=0.333, train_acc=0.878, test_acc=0.891,
                            examples_per_sec=3_898,

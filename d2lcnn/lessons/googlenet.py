@@ -43,7 +43,10 @@ class Inception(nn.HybridBlock):
         p2 = self.p2_2(self.p2_1(x))
         p3 = self.p3_2(self.p3_1(x))
         p4 = self.p4_2(self.p4_1(x))
-        return F.np.concatenate((p1, p2, p3, p4), axis=1)
+        # F.concat, the Concat operator of MXNet's older nd interface, not np.concatenate: see
+        # below the cell for why (as_nd_ndarray and as_np_ndarray only relabel, no copy).
+        paths = (p.as_nd_ndarray() for p in (p1, p2, p3, p4))
+        return F.concat(*paths, dim=1).as_np_ndarray()
 
 
 GOOGLENET_INCEPTIONS = {

@@ -103,7 +103,7 @@ RESNET18 = Network(
     book=Form("book", lambda: ResNet(RESNET_SPECS["book"]), input_size=96, batch_size=256,
               num_epochs=10, lr=0.05, about="the book's ResNet-18 on images resized to 96×96"),
     native=Form("native", lambda: ResNet(RESNET_SPECS["native"]), input_size=28,
-                **native_recipe(14, 0.1),
+                **native_recipe(13, 0.1),
                 about="ResNet-18's design adapted to 28×28 images"),
     book_result=BookResult(train_loss=0.013, train_acc=0.996, test_acc=0.924,
                            examples_per_sec=4_565,

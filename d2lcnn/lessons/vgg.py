@@ -93,7 +93,7 @@ VGG11 = Network(
               about="the book's VGG-11 with a quarter of the channels, on images resized to "
                     "224×224"),
     native=Form("native", lambda: VGG(VGG_SPECS["native"]), input_size=28,
-                **native_recipe(14, 0.1),
+                **native_recipe(12, 0.1),
                 about="VGG-11's convolutions with batch normalization on 28×28 images padded to "
                       "32×32, small dense layers"),
     book_result=BookResult(train_loss=0.176, train_acc=0.936, test_acc=0.923,

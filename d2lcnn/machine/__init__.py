@@ -3,6 +3,7 @@
 - :mod:`~d2lcnn.machine.compat` — NumPy's removed aliases and ``distutils``, which MXNet 1.9.1 reads;
 - :mod:`~d2lcnn.machine.cuda_libs` — the CUDA libraries of the GPU install, loaded before MXNet;
 - :mod:`~d2lcnn.machine.cpu_threads` — every physical CPU core for MXNet's operators;
+- :mod:`~d2lcnn.machine.cpu_isa` — the CPU and the vector instructions (AVX2, AVX-512) its kernels use;
 - :mod:`~d2lcnn.machine.devices` — a GPU only when it really works, otherwise the CPU;
 - :mod:`~d2lcnn.machine.doctor` — ``python -m d2lcnn.machine.doctor``: what works here and why not;
 - :mod:`~d2lcnn.machine.distributed` — training on several machines with MXNet's parameter server.

@@ -17,7 +17,7 @@ import platform
 import sys
 from dataclasses import dataclass, field
 
-from . import compat, cpu_threads, cuda_libs
+from . import compat, cpu_isa, cpu_threads, cuda_libs
 from .devices import (
     BUILD_SASS,
     GPU_BUILD,
@@ -151,6 +151,12 @@ def _report_mxnet(d: Diagnosis, m: Machine, threads: cpu_threads.ThreadSetting):
         d.lines.append(_row("  features", ", ".join(flags)))
     d.lines.append(_row("CPU threads", f"{threads.threads or '?'} per operator ({threads.source})"))
     d.add_advice(threads.warning)
+    try:
+        d.lines.append(_row("CPU", cpu_isa.describe_cpu() + " (the vector instructions of "
+                                   "MXNet's CPU kernels)"))
+    except ValueError as err:  # a DNNL_MAX_CPU_ISA oneDNN would ignore
+        d.lines.append(_row("CPU", cpu_isa.cpu_model()))
+        d.add_advice(str(err))
     return build
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import config
+from ..machine.cpu_isa import isa_named_in
 from .history import History, ResultsError, load_results
 from .networks import BOOK_SOURCE, Form, Network, all_networks
 from .tables import format_table
@@ -54,6 +55,7 @@ class Row:
             "key": self.network.key, "network": self.network.title, "form": self.form.name,
             "input": self.form.input_size, "params": self.params, "macs": self.macs,
             "source": self.source or None, "device": h.device if h else None,
+            "processor": h.processor or None if h else None,
             "quick": h.quick if h else None, "epochs": h.epochs_done if h else None,
             "examples_seen": h.examples_seen if h else None,
             "minutes": h.total_seconds / 60 if h else None,
@@ -94,8 +96,11 @@ class Comparison:
                 _num(book.test_acc if book else None, ".3f"),
                 _num(r.examples_per_sec, ",.0f"), _num(book.examples_per_sec if book else None,
                                                        ",.0f"),
-                h.device if h else "–"])
+                _device(h)])
         footer = [f"book: {BOOK_SOURCE}.", *self.notes]
+        processors = sorted({r.history.processor for r in self.measured() if r.history.processor})
+        if processors:
+            footer.append("CPU times measured on: " + "; ".join(processors))
         if self.quick:
             footer.append("quick-mode runs (not compared: one epoch on a small subset): "
                           + ", ".join(f"{r.network.title} {r.form.name}" for r in self.quick))
@@ -109,6 +114,14 @@ class Comparison:
 
     def as_dicts(self) -> list[dict]:
         return [row.as_dict() for row in self.rows]
+
+
+def _device(h) -> str:
+    """A run's device, with the instruction set of a CPU run: "cpu(0), AVX2"."""
+    if h is None:
+        return "–"
+    isa = isa_named_in(h.processor)
+    return f"{h.device}, {isa}" if isa else h.device
 
 
 def _count(n: int | None) -> str:
@@ -266,7 +279,7 @@ def plot_comparison(comparison: Comparison, figsize: tuple[float, float] = (12.5
     ax_speed.invert_yaxis()
     ax_speed.set_xscale("log")
     ax_speed.set_xlabel("training examples per second")
-    devices = sorted({r.history.device for r in measured})
+    devices = sorted({_device(r.history) for r in measured})
     ax_speed.set_title(f"speed (here: {', '.join(devices) or 'no runs'})", fontsize=9)
     ax_speed.grid(True, axis="x", alpha=0.3)
     ax_speed.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2,

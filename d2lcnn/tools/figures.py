@@ -19,6 +19,18 @@ How the dataflow is found:
 Parameters (weights, biases, batch norm's γ, β and moving statistics) are not boxes, and neither
 is anything computed from parameters alone: only what depends on the input is drawn.
 
+Whole networks, condensed: ``collapse`` names block classes (``collapse=Inception``,
+``collapse=(Residual, "DenseBlock")``: classes or class names) whose every instance becomes *one*
+box, labelled with the class name, the output channels of its convolutions (units of its dense
+layers), one group per chain of layers between forks and joins, and its output shape:
+``Inception`` / ``64, (96, 128), (16, 32), 32`` / ``256×12×12`` (its four paths, as its
+constructor takes them), ``Residual`` / ``(128, 128), 128`` (two 3×3 convolutions and the 1×1
+one of the shortcut), ``DenseBlock`` / ``32, 32, 32, 32``. Draw one block by itself for the
+detail. Which operators belong to which block is read from their names: a Gluon block names the
+operators it computes after its ``prefix`` (``conv3_fwd``, ``inception0_concatenate0``), so
+collapsing needs a graph traced symbolically (hybrid blocks); a block inside a collapsed one is
+part of its box.
+
 Operators with their own labels (MXNet 1.9.1 names; NumPy-interface and legacy ones):
 
 ========================  ====================================================================
@@ -40,6 +52,7 @@ Operators with their own labels (MXNet 1.9.1 names; NumPy-interface and legacy o
                           ``broadcast_plus``, ``_plus``, ``_Plus``, ``add_n``,
                           ``ElementWiseSum``)
 ``_npi_multiply`` …       ``×`` in a circle (also ``elemwise_mul``, ``broadcast_mul``, ``_mul``)
+a collapsed block         ``Inception`` over ``64, (96, 128), (16, 32), 32`` (see above)
 ========================  ====================================================================
 
 Any other operator is drawn as a plain box named after it (``subtract``, ``multiply_scalar 2``).
@@ -55,7 +68,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -71,13 +84,17 @@ from mxnet import autograd, gluon, npx
 
 from .blocks import walk
 
-__all__ = ["KINDS", "Graph", "Node", "draw", "graph_of"]
+__all__ = ["KINDS", "Collapse", "Graph", "Node", "draw", "graph_of"]
 
 # --- what the operators are ---------------------------------------------------------------------
 
-#: The kinds of box; folded boxes take the kind of their convolution or dense layer.
+#: The kinds of box; folded boxes take the kind of their convolution or dense layer, collapsed
+#: blocks (see :func:`graph_of`'s ``collapse``) are ``"block"``.
 KINDS = ("input", "conv", "dense", "pool", "norm", "act", "dropout", "flatten", "concat", "add",
-         "mul", "op")
+         "mul", "op", "block")
+
+#: What ``collapse`` takes: a block class or a class name, or several of them.
+Collapse = type | str | Iterable[type | str]
 
 _CONV = {"Convolution", "Deconvolution"}
 _DENSE = {"FullyConnected"}
@@ -105,7 +122,8 @@ _ACT_NAMES = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "softrelu": 
 
 _COLOURS = {"input": "#eeeeee", "conv": "#cfe2f3", "dense": "#d9d2e9", "pool": "#fce5cd",
             "norm": "#d9ead3", "act": "#fff2cc", "dropout": "#f4cccc", "flatten": "#eeeeee",
-            "concat": "#ead1dc", "add": "#ffffff", "mul": "#ffffff", "op": "#ffffff"}
+            "concat": "#ead1dc", "add": "#ffffff", "mul": "#ffffff", "op": "#ffffff",
+            "block": "#d0e0e3"}
 
 
 def _ints(text: str | None) -> tuple[int, ...]:
@@ -206,7 +224,9 @@ class Node:
     per operator, e.g. ``("Conv 3×3 /2", "64 ch, pad 1")``. ``shape``: the output shape without
     the batch axis, e.g. ``(64, 48, 48)``, when the graph was made with an input shape.
     ``name``: MXNet's name of the (first) operator (``"residual0_conv0_fwd"``; ``"node_3"`` for
-    recorded graphs).
+    recorded graphs). A collapsed block (kind ``"block"``) has every operator of the block in
+    ``ops``, one part (class name, key numbers), e.g. ``("Inception", "64, (96, 128), (16, 32),
+    32")``, and the block's name (``"inception0"``).
     """
 
     id: int
@@ -218,8 +238,10 @@ class Node:
 
     @property
     def lines(self) -> list[str]:
-        """The label, one line per operator: ``["Conv 3×3, 64 ch, pad 1", "BatchNorm"]``."""
-        return [f"{head}, {detail}" if detail else head for head, detail in self.parts]
+        """The label, one line per operator: ``["Conv 3×3, 64 ch, pad 1", "BatchNorm"]``
+        (a collapsed block: ``["Inception 64, (96, 128), (16, 32), 32"]``)."""
+        comma = " " if self.kind == "block" else ", "
+        return [f"{head}{comma}{detail}" if detail else head for head, detail in self.parts]
 
     @property
     def label(self) -> str:
@@ -283,7 +305,7 @@ class Graph:
 
 
 def graph_of(block: gluon.Block, input_shape: Sequence[int] | None = None, *,
-             fold: bool = False) -> Graph:
+             fold: bool = False, collapse: Collapse = ()) -> Graph:
     """The dataflow graph of ``block``, ready for :func:`draw` and easy to check in tests.
 
     ``input_shape``: the shape of one input batch, batch axis first, e.g. ``(1, 1, 28, 28)``;
@@ -292,11 +314,16 @@ def graph_of(block: gluon.Block, input_shape: Sequence[int] | None = None, *,
     in prediction mode, without touching its parameters). ``fold=True`` merges each convolution
     or dense layer with the batch norm and activation right after it (and a batch norm + ReLU
     right before a convolution, DenseNet's order) into one node; a batch norm and activation
-    left alone become one node too.
+    left alone become one node too. ``collapse``: block classes (or class names) whose every
+    instance becomes one node of kind ``"block"`` (see the module's docstring), before folding;
+    it raises ValueError when ``block`` holds no block of a named class, or when a block's
+    operators cannot be found (a graph recorded from a non-hybrid block).
     """
     shape = tuple(int(v) for v in input_shape) if input_shape is not None else None
     nodes, heads, data, shapes = _trace(block, shape)
     graph = _build(nodes, heads, data, shapes, shape)
+    if collapse:
+        graph = _collapse(graph, block, collapse)
     return _fold(graph) if fold else graph
 
 
@@ -453,22 +480,171 @@ def _fold(graph: Graph) -> Graph:
         if core is not None and kind[core] == "conv" and len(groups[group_of[core]]) == 1:
             merge(n.id, core)
 
-    kept = [g for g in groups if g]
-    new_id = {n: i for i, g in enumerate(kept) for n in g}
-    nodes = []
-    for i, g in enumerate(kept):
-        members = [graph.nodes[n] for n in g]
-        core = next((m for m in members if m.kind in ("conv", "dense")), members[0])
-        nodes.append(replace(core, id=i, kind=core.kind,
-                             ops=tuple(op for m in members for op in m.ops),
-                             parts=tuple(p for m in members for p in m.parts),
-                             shape=members[-1].shape, name=members[0].name))
+    return _merge(graph, [g for g in groups if g], _folded)
+
+
+def _folded(members: list[Node]) -> Node:
+    """One node for a folded chain: the kind and name of its convolution or dense layer."""
+    core = next((m for m in members if m.kind in ("conv", "dense")), members[0])
+    return replace(core, ops=tuple(op for m in members for op in m.ops),
+                   parts=tuple(p for m in members for p in m.parts), shape=members[-1].shape,
+                   name=members[0].name)
+
+
+def _merge(graph: Graph, groups: list[list[int]], combine: Callable[[list[Node]], Node]) -> Graph:
+    """``graph`` with each group of node ids (the groups cover every node once) made one node by
+    ``combine`` (given the members in node order); arrows inside a group dropped, arrows between
+    two groups kept once. The new nodes come in dependency order, earliest first member first."""
+    group_of = {n: g for g, members in enumerate(groups) for n in members}
+    needs = [{group_of[s] for n in members for s in graph.predecessors(n)} - {g}
+             for g, members in enumerate(groups)]
+    order, done = [], set()
+    while len(order) < len(groups):  # groups whose inputs are all placed, earliest first
+        g = min((g for g in range(len(groups)) if g not in done and needs[g] <= done),
+                key=lambda g: min(groups[g]))
+        order.append(g)
+        done.add(g)
+    new_id = {g: i for i, g in enumerate(order)}
+    nodes = [replace(combine([graph.nodes[n] for n in sorted(groups[g])]), id=new_id[g])
+             for g in order]
     edges = []
     for s, t in graph.edges:
-        edge = (new_id[s], new_id[t])
+        edge = (new_id[group_of[s]], new_id[group_of[t]])
         if edge[0] != edge[1] and edge not in edges:
             edges.append(edge)
-    return Graph(nodes, edges, [new_id[o] for o in graph.outputs])
+    edges.sort(key=lambda e: e[1])  # grouped by target, each target's inputs in its order
+    outputs = list(dict.fromkeys(new_id[group_of[o]] for o in graph.outputs))
+    return Graph(nodes, edges, outputs)
+
+
+# --- collapsing blocks ---------------------------------------------------------------------
+
+
+def _collapse(graph: Graph, net: gluon.Block, collapse: Collapse) -> Graph:
+    """``graph`` (of ``net``) with every operator of each outermost block of a class named in
+    ``collapse`` merged into one node of kind ``"block"``."""
+    chosen = _blocks_to_collapse(net, collapse)
+    owner = _owners(net, [n.name for n in graph.nodes])
+    members: list[list[int]] = [[] for _ in chosen]
+    groups: list[list[int]] = []
+    for node in graph.nodes:
+        path = owner[node.id] if node.id != 0 else None
+        inside = next((i for i, (p, _) in enumerate(chosen) if _within(path, p)), None)
+        if inside is None:
+            groups.append([node.id])
+        else:
+            members[inside].append(node.id)
+    for (path, block), ids in zip(chosen, members, strict=True):
+        if not ids:
+            raise ValueError(
+                f"collapse: the operators of {type(block).__name__} {block.name!r} (at "
+                f"{path or 'the top'!r}) are not found in the traced graph: only hybrid blocks, "
+                "traced symbolically, name their operators; collapse blocks of a network of "
+                "HybridBlocks, or draw this one without collapse")
+    boxes = {ids[0]: _block_node(graph, ids, block)
+             for (_, block), ids in zip(chosen, members, strict=True)}
+    return _merge(graph, groups + members, lambda nodes: boxes.get(nodes[0].id, nodes[0]))
+
+
+def _blocks_to_collapse(net: gluon.Block, collapse: Collapse) -> list[tuple[str, gluon.Block]]:
+    """``(path, block)`` of every block of ``net`` whose class ``collapse`` names and that is not
+    inside another such block, in declaration order."""
+    wanted = (collapse,) if isinstance(collapse, type | str) else tuple(collapse)
+    for w in wanted:
+        if not isinstance(w, type | str):
+            raise TypeError(f"collapse takes block classes or class names, got {w!r}")
+    tree = [(path, block) for path, block, _ in walk(net, into_layers=True)]
+    missing = [w for w in wanted if not any(_is_a(b, w) for _, b in tree)]
+    if missing:
+        classes = sorted({type(b).__name__ for _, b in tree})
+        raise ValueError(f"collapse: {type(net).__name__} has no block of class "
+                         f"{', '.join(getattr(w, '__name__', str(w)) for w in missing)}; the "
+                         f"classes of its blocks are {', '.join(classes)}")
+    found: list[tuple[str, gluon.Block]] = []
+    for path, block in tree:
+        if (any(_is_a(block, w) for w in wanted)
+                and not any(_within(path, outer) for outer, _ in found)):
+            found.append((path, block))
+    return found
+
+
+def _is_a(block: gluon.Block, wanted: type | str) -> bool:
+    """An instance of the class ``wanted``, or of a class named ``wanted``."""
+    return type(block).__name__ == wanted if isinstance(wanted, str) else isinstance(block, wanted)
+
+
+def _within(path: str | None, outer: str) -> bool:
+    """Whether the block at ``path`` is the block at ``outer`` or inside it (paths as in
+    :func:`~d2lcnn.tools.blocks.walk`; None: no block)."""
+    return path is not None and (outer == "" or path == outer or path.startswith(outer + "."))
+
+
+def _owners(net: gluon.Block, names: list[str]) -> list[str | None]:
+    """For each operator name, the path of the block that computed it: the block with the
+    longest ``prefix`` that begins the name (``"conv3_fwd"``: the block prefixed ``"conv3_"``);
+    None when no prefix fits."""
+    prefixes = sorted(((b.prefix, path) for path, b, _ in walk(net, into_layers=True)
+                       if b.prefix), key=lambda item: -len(item[0]))
+    return [next((path for prefix, path in prefixes if name.startswith(prefix)), None)
+            for name in names]
+
+
+def _block_node(graph: Graph, ids: list[int], block: gluon.Block) -> Node:
+    """The node of one collapsed block: its operators, its class name and key numbers, the shape
+    of its (last) output."""
+    inside = set(ids)
+    leaving = [n for n in ids if n in graph.outputs
+               or any(t not in inside for t in graph.successors(n))]
+    last = graph.nodes[leaving[-1] if leaving else ids[-1]]
+    return Node(ids[0], "block", tuple(op for n in ids for op in graph.nodes[n].ops),
+                ((type(block).__name__, _key_numbers(graph, ids)),), last.shape, block.name)
+
+
+def _key_numbers(graph: Graph, ids: list[int]) -> str:
+    """The output channels of the convolutions (units of the dense layers) among ``ids``, one
+    group per chain of them without forks or joins, chains in the order they start (those
+    starting together in the order their join takes them): ``"64, (96, 128), (16, 32), 32"``."""
+    rank = _ranks(graph)
+    groups = []
+    for chain in sorted(_chains(graph, ids), key=lambda c: (rank[c[0]], _join_slot(graph, c[-1]))):
+        widths = [w for n in chain if (w := _width(graph.nodes[n]))]
+        if widths:
+            groups.append(widths[0] if len(widths) == 1 else f"({', '.join(widths)})")
+    return ", ".join(groups)
+
+
+def _chains(graph: Graph, ids: list[int]) -> list[list[int]]:
+    """``ids`` (in node order) cut into chains: a node continues the chain of its only input
+    when that input is one of ``ids`` and feeds nothing else."""
+    chains: list[list[int]] = []
+    chain_of: dict[int, list[int]] = {}
+    inside = set(ids)
+    for n in ids:
+        preds = graph.predecessors(n)
+        if len(preds) == 1 and preds[0] in inside and len(graph.successors(preds[0])) == 1:
+            chain = chain_of[preds[0]]
+        else:
+            chain = []
+            chains.append(chain)
+        chain.append(n)
+        chain_of[n] = chain
+    return chains
+
+
+def _join_slot(graph: Graph, node: int) -> int:
+    """Which input of the node it feeds ``node`` is (0 when it feeds several)."""
+    after = graph.successors(node)
+    return graph.predecessors(after[0]).index(node) if len(after) == 1 else 0
+
+
+def _width(node: Node) -> str | None:
+    """A convolution's output channels (``"64"``), a dense layer's units; None for others."""
+    head, detail = node.parts[0]
+    if node.kind == "conv":
+        return detail.split(" ch")[0]
+    if node.kind == "dense":
+        return head.rsplit(" ", 1)[-1]
+    return None
 
 
 # --- layout ----------------------------------------------------------------------------------
@@ -511,12 +687,12 @@ def _text_lines(node: Node, direction: str) -> list[tuple[str, float, str]]:
     """The lines written in ``node``'s box: (text, font scale, colour)."""
     if node.kind in ("add", "mul"):
         return [(node.parts[0][0], 1.4, "black")]
-    if direction == "LR":  # narrow boxes: head and detail on separate lines
+    if direction == "LR" or node.kind == "block":  # head and detail on separate lines
         lines = [(t, 1.0, "black") for head, detail in node.parts for t in (head, detail) if t]
     else:
         lines = [(t, 1.0, "black") for t in node.lines]
     if node.shape:
-        lines.append((node.shape_text, 0.85, "#555555"))
+        lines.append((node.shape_text, 0.9, "#555555"))  # 8.1 pt
     return lines
 
 
@@ -599,19 +775,43 @@ def _is_chain(graph: Graph) -> bool:
 
 
 def _rows(graph: Graph, band: list[float], direction: str, wrap: int | None) -> list[int]:
-    """Row of each rank: a left-to-right chain longer than :data:`MAX_ROW` inches (or than
-    ``wrap`` ranks) goes on in a new row below, like text."""
+    """Row of each rank: a left-to-right chain longer than :data:`MAX_ROW` inches goes on in new
+    rows below, like text, in as few rows as fit and of lengths as even as can be (or a new row
+    after every ``wrap`` ranks)."""
     if wrap is not None:
         if wrap < 1 or direction != "LR" or not _is_chain(graph):
             raise ValueError(f"wrap={wrap!r}: only a chain (no branches) drawn left to right "
                              "(direction='LR') wraps, after a positive number of boxes")
-        per_row = wrap
-    elif direction == "LR" and _is_chain(graph):
-        length = sum(band) + _GAP_RANKS * (len(band) - 1)
-        per_row = math.ceil(len(band) / math.ceil(length / MAX_ROW))
-    else:
-        per_row = len(band)
-    return [k // per_row for k in range(len(band))]
+        return [k // wrap for k in range(len(band))]
+    if direction != "LR" or not _is_chain(graph):
+        return [0] * len(band)
+    spans = sorted({sum(band[i:j]) + _GAP_RANKS * (j - i - 1)
+                    for i in range(len(band)) for j in range(i + 1, len(band) + 1)})
+    fewest = math.ceil(spans[-1] / MAX_ROW)
+    while True:  # the shortest longest row with `fewest` rows; one row more if it is too long
+        low, high = 0, len(spans) - 1  # the longer the rows may be, the fewer they are
+        while low < high:
+            middle = (low + high) // 2
+            if _fill_rows(band, spans[middle])[-1] < fewest:
+                high = middle
+            else:
+                low = middle + 1
+        if spans[low] <= MAX_ROW or fewest >= len(band):
+            return _fill_rows(band, spans[low])
+        fewest += 1
+
+
+def _fill_rows(band: list[float], limit: float) -> list[int]:
+    """Row of each rank when each row takes as many ranks as fit in ``limit`` inches."""
+    rows, used = [], -_GAP_RANKS
+    for length in band:
+        used += _GAP_RANKS + length
+        if used > limit + 1e-9 and rows:
+            used = length
+            rows.append(rows[-1] + 1)
+        else:
+            rows.append(rows[-1] if rows else 0)
+    return rows
 
 
 def _layout(graph: Graph, direction: str, wrap: int | None = None) -> _Layout:
@@ -735,15 +935,17 @@ def _around(s: int, t: int, boxes: list[_Box], rank: list[int],
 
 
 def draw(block: gluon.Block | Graph, input_shape: Sequence[int] | None = None, *,
-         title: str = "", fold: bool = False, direction: str = "TB", wrap: int | None = None,
-         ax: Axes | None = None) -> Axes:
+         title: str = "", fold: bool = False, collapse: Collapse = (), direction: str = "TB",
+         wrap: int | None = None, ax: Axes | None = None) -> Axes:
     """Draw the architecture of ``block`` (a Gluon block, or a :class:`Graph` from
     :func:`graph_of`) and return the matplotlib ``Axes``.
 
     ``input_shape``: one input batch's shape, batch axis first (e.g. ``(1, 1, 28, 28)``); each
     box then shows its output shape (channels×height×width), and non-hybrid blocks can be traced.
     ``fold``: one box per convolution or dense layer with its batch norm and activation (see
-    :func:`graph_of`), for whole networks. ``direction``: ``"TB"`` top to bottom (blocks),
+    :func:`graph_of`), for whole networks. ``collapse``: block classes (or their names) drawn as
+    one box per instance, e.g. ``collapse=Inception`` (see :func:`graph_of`), for whole networks
+    built from repeated blocks. ``direction``: ``"TB"`` top to bottom (blocks),
     ``"LR"`` left to right (long chains such as LeNet). ``wrap``: with ``"LR"``, a chain goes on
     in a new row after this many boxes; by default rows of at most :data:`MAX_ROW` inches
     (a network with branches never wraps). ``ax``: draw into these axes (the
@@ -752,7 +954,11 @@ def draw(block: gluon.Block | Graph, input_shape: Sequence[int] | None = None, *
     if direction not in ("TB", "LR"):
         raise ValueError(f"direction must be 'TB' (top to bottom) or 'LR' (left to right), "
                          f"got {direction!r}")
-    graph = block if isinstance(block, Graph) else graph_of(block, input_shape, fold=fold)
+    if isinstance(block, Graph) and collapse:
+        raise ValueError("collapse needs the network itself, not a Graph: pass the block, or "
+                         "make the graph with graph_of(block, ..., collapse=...)")
+    graph = (block if isinstance(block, Graph)
+             else graph_of(block, input_shape, fold=fold, collapse=collapse))
     layout = _layout(graph, direction, wrap)
     margin = 0.12
     (u0, u1), (v0, v1) = layout.extent_u, layout.extent_v

@@ -68,7 +68,9 @@ class History:
     ``train_loss`` and ``train_acc`` are means over the epoch's training batches (as d2l reports
     them); ``test_acc`` is measured after the epoch; ``examples_per_sec`` counts training steps
     only (data, forward, backward, update), not evaluation. ``form`` is "book", "native" or ""
-    (a network trained outside the two forms), ``form_reason`` why that form ran.
+    (a network trained outside the two forms), ``form_reason`` why that form ran. ``processor``:
+    for a run on the CPU, the CPU and the instruction set its speed was measured with
+    (:func:`d2lcnn.machine.cpu_isa.describe_cpu`; "" on a GPU and in runs saved before it was kept).
     """
 
     network: str
@@ -85,6 +87,7 @@ class History:
     momentum: float = 0.0
     weight_decay: float = 0.0
     seed: int | None = None
+    processor: str = ""
     train_loss: list[float] = field(default_factory=list)
     train_acc: list[float] = field(default_factory=list)
     test_acc: list[float] = field(default_factory=list)
@@ -135,7 +138,8 @@ class History:
             f"seen (batch {self.batch_size}, input {'×'.join(map(str, self.input_shape))})\n"
             f"loss {self.train_loss[-1]:.3f}, train acc {self.train_acc[-1]:.3f}, "
             f"test acc {self.test_acc[-1]:.3f} ({self.num_test:,} test examples)\n"
-            f"{self.overall_examples_per_sec:,.0f} examples/s on {self.device} (training steps), "
+            f"{self.overall_examples_per_sec:,.0f} examples/s on {self.device}"
+            f"{f' ({self.processor})' if self.processor else ''} (training steps), "
             f"{self.total_seconds:.1f} s in all"
         )
 
@@ -186,7 +190,7 @@ class History:
                              "delete it and train again to rewrite it") from err
 
 
-_TEXT_FIELDS = ("network", "device", "form", "form_reason")
+_TEXT_FIELDS = ("network", "device", "form", "form_reason", "processor")
 _COUNT_FIELDS = ("num_epochs", "batch_size", "num_train", "num_test")
 _NUMBER_FIELDS = ("momentum", "weight_decay", "train_seconds", "total_seconds")
 _EPOCH_FIELDS = ("train_loss", "train_acc", "test_acc", "examples_per_sec")

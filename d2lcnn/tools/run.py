@@ -25,6 +25,7 @@ import numpy as onp
 from mxnet import gluon, npx
 
 from .. import config
+from ..machine.cpu_isa import describe_cpu
 from ..machine.devices import as_device, describe, try_gpu
 from .arrays import check_positive_int
 from .checkpoints import CheckpointError, Checkpoints, RunIdentity
@@ -245,7 +246,8 @@ class TrainingRun:
             lr=lr_text, quick=self.quick, num_train=num_train, num_test=num_test,
             input_shape=tuple(input_shape), form=getattr(form, "name", ""),
             form_reason=getattr(form, "reason", ""), momentum=momentum,
-            weight_decay=weight_decay, seed=seed)
+            weight_decay=weight_decay, seed=seed,
+            processor=describe_cpu() if all(d.device_type == "cpu" for d in self.devices) else "")
         self.labels = _labels(train_iter), _labels(test_iter)
         check_results_folder()  # before any work: a lost run costs minutes
         self.data = (None, None)
