@@ -32,26 +32,25 @@ ISA_LEVELS: tuple[tuple[str, str, frozenset[str]], ...] = (
 )
 
 
-def cpu_model() -> str:
-    """The CPU's model name (from ``/proc/cpuinfo`` where there is one), e.g. "AMD EPYC"."""
+def _cpuinfo(field: str) -> str | None:
+    """The value of the first ``field`` line of ``/proc/cpuinfo``; None where there is none."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
+            if line.startswith(field):
                 return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    return None
+
+
+def cpu_model() -> str:
+    """The CPU's model name (from ``/proc/cpuinfo`` where there is one), e.g. "AMD EPYC"."""
+    return _cpuinfo("model name") or platform.processor() or platform.machine()
 
 
 def cpu_flags() -> frozenset[str]:
     """The CPU's feature flags (``/proc/cpuinfo``); empty where the system does not list them."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                return frozenset(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return frozenset()
+    return frozenset((_cpuinfo("flags") or "").split())
 
 
 def onednn_isa(flags: frozenset[str] | None = None, cap: str | None = None) -> str | None:
@@ -88,10 +87,11 @@ def onednn_isa(flags: frozenset[str] | None = None, cap: str | None = None) -> s
 def describe_cpu() -> str:
     """The CPU and its oneDNN instruction set, e.g. "AMD EPYC, AVX-512" or "AMD EPYC, AVX2
     (DNNL_MAX_CPU_ISA=AVX2)" when the variable caps it below what the CPU has."""
-    isa = onednn_isa()
+    flags = cpu_flags()
+    isa = onednn_isa(flags)
     text = cpu_model() + (f", {isa}" if isa else "")
     cap = config.dnnl_max_cpu_isa()
-    if cap and isa != onednn_isa(cap="ALL"):
+    if cap and isa != onednn_isa(flags, cap="ALL"):
         text += f" ({config.DNNL_MAX_CPU_ISA_ENV}={cap})"
     return text
 

@@ -55,7 +55,7 @@ class Row:
             "key": self.network.key, "network": self.network.title, "form": self.form.name,
             "input": self.form.input_size, "params": self.params, "macs": self.macs,
             "source": self.source or None, "device": h.device if h else None,
-            "processor": h.processor or None if h else None,
+            "processor": (h.processor or None) if h else None,
             "quick": h.quick if h else None, "epochs": h.epochs_done if h else None,
             "examples_seen": h.examples_seen if h else None,
             "minutes": h.total_seconds / 60 if h else None,

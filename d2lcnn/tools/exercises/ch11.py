@@ -37,10 +37,8 @@ def _nin(spec, one_1x1: bool = False, dense_head: bool = False):
 
 
 def _summary(form: str, **variant):
-
     from d2lcnn.lessons import NIN_SPECS
     from d2lcnn.tools.summary import summary
-
 
     side = _SIDES[form]
     return summary(_nin(NIN_SPECS[form], **variant), (1, 1, side, side))
