@@ -172,14 +172,18 @@ def saved_section(text: str) -> str:
     return ""
 
 
-FRESH = ("`python -m benchmarks.native`: each network's native form (its chapter's record) trained "
-         "with its own hyperparameters on all 60,000 training images, tested on all 10,000 after "
-         "every epoch, in a fresh process, once under the CPU's best instruction set and once "
-         "with `DNNL_MAX_CPU_ISA=AVX2` (what a CPU without AVX-512 gets). Wall time: the whole "
-         "run, data loading and every epoch's test included.")
+def fresh_how(isas: list[str], command: str = "python -m benchmarks.native") -> str:
+    """Where the rows of a fresh measurement under ``isas`` come from, for results.md."""
+    names = [("the CPU's best instruction set" if isa == "best" else
+              f"`DNNL_MAX_CPU_ISA={isa}`" + (" (what a CPU without AVX-512 gets)"
+                                            if isa == "AVX2" else "")) for isa in isas]
+    return (f"`{command}`: each network's native form (its chapter's record) trained with its own "
+            "hyperparameters on all 60,000 training images, tested on all 10,000 after every "
+            f"epoch, in a fresh process, under {' and under '.join(names)}. Wall time: the whole "
+            "run, data loading and every epoch's test included.")
 
 
-def write_results(rows: list[dict], how: str = FRESH) -> None:
+def write_results(rows: list[dict], how: str) -> None:
     """native.json and the "Native forms" section of results.md; ``how``: where the runs come
     from."""
     measured_on = machine_line()
@@ -266,10 +270,24 @@ def main(argv: list[str] | None = None) -> int:
                       f"(book {row['book_test_acc']:.3f}), {row['examples_per_sec']:,.0f} "
                       f"examples/s: {verdict(row)}", flush=True)
     order = list(all_networks())
-    write_results(sorted(previous.values(), key=lambda r: (order.index(r["key"]),
-                                                           -_isa_rank(r["isa"]), r["seed"])))
+    rows = sorted(previous.values(), key=lambda r: (order.index(r["key"]), -_isa_rank(r["isa"]),
+                                                    r["seed"]))
+    saved = [r for r in rows if r.get("source") == "saved"]
+    command = "python -m benchmarks.native " + " ".join(argv if argv is not None else sys.argv[1:])
+    fresh = fresh_how(isas, command.strip())
+    write_results(rows, how=fresh if not saved else
+                  f"{saved_how(saved[0]['folder'])} The runs of other seeds: {fresh}")
     print(f"wrote {RESULTS_JSON.name} and the native-forms section of {RESULTS_MD.name}")
     return 0
+
+
+def saved_how(folder) -> str:
+    """Where the rows of ``--from-results folder`` come from, for results.md."""
+    return (f"`python -m benchmarks.native --from-results {folder}`: the runs of the native forms "
+            "that the chapters made and saved there (seed 0, each form's own hyperparameters, all "
+            "60,000 training images, all 10,000 tested after every epoch), under the instruction "
+            "set each recorded. Wall time: the run as the training loop measured it, every "
+            "epoch's test included.")
 
 
 def tabulate_saved(folder: Path, networks: dict) -> int:
@@ -279,17 +297,13 @@ def tabulate_saved(folder: Path, networks: dict) -> int:
     from d2lcnn.tools.history import load_results
 
     runs = load_results(folder)
-    rows = [row_of(network, run, run.total_seconds) for key, network in networks.items()
+    rows = [{**row_of(network, run, run.total_seconds), "source": "saved", "folder": str(folder)}
+            for key, network in networks.items()
             if (run := runs.get((key, "native", False))) is not None]
     if not rows:
         print(f"no full native-form runs in {folder}", file=sys.stderr)
         return 1
-    write_results(rows, how=(
-        f"`python -m benchmarks.native --from-results {folder}`: the runs of the native forms that "
-        "the chapters made and saved there (seed 0, each form's own hyperparameters, all 60,000 "
-        "training images, all 10,000 tested after every epoch), under the instruction set each "
-        "recorded. Wall time: the run as the training loop measured it, every epoch's test "
-        "included."))
+    write_results(rows, how=saved_how(folder))
     print(table(rows))
     return 0
 

@@ -6,7 +6,9 @@
 ``make lib`` runs the first; ``tests/test_lessons.py`` runs the check. The lesson code lives in the
 chapters: a code cell with a line ending in ``#@save`` (d2l's mark) is copied, in chapter order, into
 a module of ``d2lcnn.lessons``. Which module: the notebook's default, set in its metadata
-(``"d2lcnn": {"lesson_module": "conv_scratch"}``), or the one the mark names (``#@save training``).
+(``"d2lcnn": {"lesson_module": "conv_scratch"}``); for one cell, the same key in the cell's
+metadata, which the page does not show (chapters 08 and 09 send their training code to
+``training`` this way); or the one the mark names (``#@save training``).
 
 What a saved cell may hold: imports, ``def``, ``class`` and assignments of constants (no demo code:
 that stays in the chapter's other cells). The generated module gets, at its top, exactly the imports
@@ -156,7 +158,9 @@ def read_notebooks(notebooks_dir: Path = NOTEBOOKS) -> tuple[dict[str, Module], 
             named = {m for m in marks if m is not None}
             if len(named) > 1:
                 raise LessonError(f"{where}: #@save marks name several modules: {sorted(named)}")
-            module = named.pop() if named else default
+            # a cell's own metadata (invisible on the page) can send it to another module
+            module = named.pop() if named else (
+                cell.get("metadata", {}).get("d2lcnn", {}).get("lesson_module", default))
             if module is None:
                 raise LessonError(
                     f"{where}: #@save, but the notebook names no lesson module; add "

@@ -31,7 +31,7 @@ from test_checkpoint import Loader
 from test_devices import FakeMachine
 
 from d2lcnn import config
-from d2lcnn.lessons import LeNet, train
+from d2lcnn.lessons import LeNet, train, train_parallel
 from d2lcnn.machine import cpu_threads
 from d2lcnn.machine import devices as dev
 from d2lcnn.tools import data
@@ -236,15 +236,17 @@ def _loaders(n: int = 200):
             data.ArrayLoader(images[:100], labels[:100], 100, device=mx.cpu()))
 
 
-def _train(**kwargs):
-    """train() on 200 real test images, one epoch, with ``kwargs`` replacing the defaults."""
+def _train(trainer=train, **kwargs):
+    """train() (or train_parallel() on cpu(0)) on 200 real test images, one epoch, with
+    ``kwargs`` replacing the defaults."""
     def action():
         train_iter, test_iter = _loaders()
+        place = {"devices": [mx.cpu()]} if trainer is train_parallel else {"device": mx.cpu()}
         args = {"net": LeNet(), "train_iter": train_iter, "test_iter": test_iter,
-                "num_epochs": 1, "lr": 0.9, "device": mx.cpu(), "verbose": False}
+                "num_epochs": 1, "lr": 0.9, **place, "verbose": False}
         args.update({k: v() if callable(v) and k in ("train_iter", "test_iter", "net") else v
                      for k, v in kwargs.items()})
-        return train(**args)
+        return trainer(**args)
     return lambda ctx: action
 
 
@@ -574,13 +576,11 @@ CASES = [
          r"'tpu' is not a device", r"'gpu\(1\)'"),
     Case("train-on-a-missing-gpu", _no_gpu(lambda: _train(device="gpu(0)")(None)()), ValueError,
          r"'gpu\(0\)' cannot be used: no NVIDIA GPU", r"try_gpu\(0\)"),
-    Case("device-and-devices", _train(devices=[mx.cpu(1)]), ValueError, r"not both",
-         r"device= for one device or devices= for several"),
-    Case("devices-empty", _train(device=None, devices=[]), ValueError, r"devices= is empty",
+    Case("devices-empty", _train(train_parallel, devices=[]), ValueError, r"devices= is empty",
          r"devices=try_all_gpus\(\)"),
-    Case("devices-twice", _train(device=None, devices=["cpu(0)", "cpu:0"]), ValueError,
+    Case("devices-twice", _train(train_parallel, devices=["cpu(0)", "cpu:0"]), ValueError,
          r"lists a device twice: cpu\(0\)\+cpu\(0\)", r"list each device once"),
-    Case("devices-a-number", _train(device=None, devices=2), TypeError,
+    Case("devices-a-number", _train(train_parallel, devices=2), TypeError,
          r"devices= must be a list of devices, got 2", r"devices=try_all_gpus\(\)"),
     Case("resume-without-folder", _train(resume=True), ValueError,
          r"resume=True needs checkpoint_dir=", r"the folder the run saved its epochs in"),

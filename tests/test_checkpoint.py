@@ -12,7 +12,7 @@ import pytest
 from mxnet import npx
 
 from d2lcnn import config
-from d2lcnn.lessons import LeNet, train
+from d2lcnn.lessons import LeNet, train, train_parallel
 from d2lcnn.tools import data
 from d2lcnn.tools.checkpoints import MANIFEST, CheckpointError, Checkpoints
 from d2lcnn.tools.history import History, write_atomically
@@ -48,10 +48,10 @@ class Loader:
 def run(folder, num_epochs, resume=False, crash_at=None, devices=None, seed=0, momentum=0.9,
         net=None):
     net = net or LeNet(activation="relu")
-    history = train(net, Loader(crash_at=crash_at), Loader(200, offset=50000),
-                    num_epochs=num_epochs, lr=0.05, momentum=momentum,
-                    devices=devices or [mx.cpu(0)], checkpoint_dir=folder, resume=resume,
-                    seed=seed, verbose=False)
+    history = train_parallel(net, Loader(crash_at=crash_at), Loader(200, offset=50000),
+                             num_epochs=num_epochs, lr=0.05, devices=devices or [mx.cpu(0)],
+                             momentum=momentum, checkpoint_dir=folder, resume=resume,
+                             seed=seed, verbose=False)
     return net, history
 
 

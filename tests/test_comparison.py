@@ -77,7 +77,8 @@ def test_reference_and_own_runs_are_kept_apart(tmp_path, lenet_history):
 
 def test_a_form_without_a_run_keeps_its_size(tmp_path):
     table = comparison.compare(_empty(tmp_path), _empty(tmp_path), {"alexnet": ALEXNET})
-    assert [(r.form.name, r.history) for r in table.rows] == [("book", None), ("native", None)]
+    assert [(r.form.name, r.history) for r in table.rows] == [("book", None), ("native", None),
+                                                               ("book-recipe", None)]
     assert table.rows[0].params == 46_764_746
     assert "–" in str(table)
 
@@ -99,8 +100,38 @@ def test_plot_comparison_draws_every_run(tmp_path, lenet_history):
     plt.close("all")
 
 
+def test_plot_joins_the_book_recipe_run_to_the_native_run(tmp_path, lenet_history):
+    """The like-for-like run is drawn as a triangle, joined by a dotted line to the native run
+    of its network, and named by that line rather than by a label of its own."""
+    for form in ("native", "book-recipe"):
+        save_result(History.from_dict({**lenet_history.to_dict(), "form": form,
+                                       "network": "AlexNet"}), "alexnet", tmp_path)
+    table = comparison.compare(tmp_path, _empty(tmp_path), {"alexnet": ALEXNET})
+    ax_acc, _ = comparison.plot_comparison(table)
+    assert len(ax_acc.collections) == 3  # the book's run, the native run, the book-recipe run
+    assert [line.get_linestyle() for line in ax_acc.lines] == [":"]
+    assert sorted(t.get_text() for t in ax_acc.texts) == ["AlexNet", "AlexNet"]  # book, native
+    plt.close("all")
+
+
 def test_as_dicts_give_plain_values(tmp_path, lenet_history):
     save_result(lenet_history, "lenet", tmp_path)
     row = comparison.compare(tmp_path, _empty(tmp_path), {"lenet": LENET}).as_dicts()[0]
     assert row["key"] == "lenet" and row["source"] == "reference" and row["epochs"] == 1
     assert row["book_test_acc"] == 0.827
+
+
+def test_recipe_table_sets_design_against_recipe(tmp_path, lenet_history):
+    """One row per network with both a book-recipe and a native run: the book's, the
+    book-recipe and the native test accuracy, and the two differences, computed."""
+    for form, acc in (("native", 0.9), ("book-recipe", 0.85)):
+        h = History.from_dict({**lenet_history.to_dict(), "form": form, "network": "AlexNet"})
+        h.test_acc[-1] = acc
+        save_result(h, "alexnet", tmp_path)
+    table = comparison.compare(tmp_path, _empty(tmp_path), {"lenet": LENET, "alexnet": ALEXNET})
+    lines = table.recipe_table().splitlines()
+    assert lines[2].split() == ["AlexNet", "0.891", "0.850", "0.900", "-0.041", "+0.050", "1",
+                                "/", "1"]
+    assert lines[3].startswith("---")  # LeNet, without a book-recipe run, has no row
+    empty = comparison.compare(_empty(tmp_path), _empty(tmp_path), {"alexnet": ALEXNET})
+    assert "no reference run of a book-recipe form yet" in empty.recipe_table()

@@ -75,3 +75,15 @@ def test_native_table_has_a_column_group_per_isa_and_their_ratio():
     assert "missed: time +1.0 min" in nin and "| – |" in nin
     seeds = native.seed_table(rows)
     assert "0: 0.930, 1: 0.890" in seeds and "| no |" in seeds  # seed 1 below the book's 0.9
+
+
+def test_native_results_say_how_each_row_was_measured():
+    from benchmarks import native
+
+    both = native.fresh_how(["best", "AVX2"])
+    assert "under the CPU's best instruction set and under `DNNL_MAX_CPU_ISA=AVX2`" in both
+    seeds = native.fresh_how(["AVX2"], "python -m benchmarks.native vgg --isa AVX2 --seeds 1,2")
+    assert "`python -m benchmarks.native vgg --isa AVX2 --seeds 1,2`" in seeds
+    assert "best instruction set" not in seeds
+    assert "--from-results notebooks/results/reference" in native.saved_how(
+        "notebooks/results/reference")

@@ -57,7 +57,7 @@ def train_and_save(out_dir: Path) -> None:
     from mxnet import npx
 
     npx.set_np()
-    from d2lcnn.lessons import LeNet, train
+    from d2lcnn.lessons import LeNet, train_parallel
     from d2lcnn.tools.data import ArrayLoader, load_arrays
 
     distributed = bool(os.environ.get("DMLC_ROLE"))
@@ -69,9 +69,9 @@ def train_and_save(out_dir: Path) -> None:
     test_iter = ArrayLoader(test_images[:BATCH_SIZE], test_labels[:BATCH_SIZE], BATCH_SIZE,
                             device=cpu)
     net = LeNet()
-    history = train(net, train_iter, test_iter, num_epochs=1, lr=schedule, device=cpu, seed=SEED,
-                    kvstore="dist_sync" if distributed else None, verbose=False,
-                    checkpoint_dir=out_dir / f"checkpoints-{os.getpid()}")
+    history = train_parallel(net, train_iter, test_iter, num_epochs=1, lr=schedule, devices=[cpu],
+                             seed=SEED, kvstore="dist_sync" if distributed else None,
+                             verbose=False, checkpoint_dir=out_dir / f"checkpoints-{os.getpid()}")
     tag = history.device.replace(" ", "_").replace(",", "")
     out_dir.mkdir(parents=True, exist_ok=True)
     onp.savez(out_dir / f"{tag}.npz", **_parameters(net))
@@ -336,7 +336,7 @@ def test_dist_kvstore_without_the_launcher_or_async_is_refused_with_what_to_do(m
     import mxnet as mx
     from mxnet import npx
 
-    from d2lcnn.lessons import LeNet, train
+    from d2lcnn.lessons import LeNet, train_parallel
     from d2lcnn.tools.data import ArrayLoader
 
     npx.set_np()
@@ -344,11 +344,11 @@ def test_dist_kvstore_without_the_launcher_or_async_is_refused_with_what_to_do(m
     images = onp.zeros((8, 28, 28), dtype=onp.uint8)
     loader = ArrayLoader(images, onp.zeros(8, dtype=onp.int32), 4, device=mx.cpu())
     with pytest.raises(RuntimeError, match="d2lcnn.machine.distributed"):
-        train(LeNet(), loader, loader, 1, 0.1, device=mx.cpu(), kvstore="dist_sync",
-              verbose=False)
+        train_parallel(LeNet(), loader, loader, 1, 0.1, [mx.cpu()], kvstore="dist_sync",
+                       verbose=False)
     with pytest.raises(ValueError, match="use 'dist_sync'"):
-        train(LeNet(), loader, loader, 1, 0.1, device=mx.cpu(), kvstore="dist_async",
-              verbose=False)
+        train_parallel(LeNet(), loader, loader, 1, 0.1, [mx.cpu()], kvstore="dist_async",
+                       verbose=False)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from d2lcnn.lessons import (
     DENSENET_SPECS,
     GOOGLENET,
     GOOGLENET_SPECS,
+    LENET,
     NIN,
     NIN_SPECS,
     RESNET18,
@@ -32,7 +33,7 @@ from d2lcnn.lessons import (
     ResNet,
 )
 from d2lcnn.tools.blocks import first_conv
-from d2lcnn.tools.networks import choose_form
+from d2lcnn.tools.networks import Network, choose_form
 from d2lcnn.tools.summary import summary
 
 npx.set_np()
@@ -92,6 +93,8 @@ def test_input_channels_and_classes_are_parameters(key):
     network_class, specs = BUILDERS[key]
     for form in BOOK[key][0].forms.values():
         assert type(form.build()) is network_class
+        if form.name not in specs:  # the book-recipe form builds a native spec
+            continue
         net = network_class(specs[form.name], num_classes=7, in_channels=3)
         table = summary(net, (1, 3, form.input_size, form.input_size))
         assert table.output_shape == (1, 7)
@@ -116,3 +119,26 @@ def test_the_device_chooses_the_form_unless_told(key, monkeypatch):
     assert choose_form(network, form="book", device=mx.cpu()).name == "book"
     monkeypatch.setenv("D2LCNN_FORM", "book")
     assert choose_form(network, device=mx.cpu()).name == "book"
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_book_recipe_form_is_the_native_architecture_trained_like_the_book(key):
+    """The like-for-like run (issue: what the design earns, what the recipe adds): the native
+    input size and no more parameters than the native form (batch norm it only borrowed is
+    dropped), with the book form's batch, epochs and learning rate, plain SGD, no augmentation."""
+    network = BOOK[key][0]
+    recipe, book, native = network.form("book-recipe"), network.book, network.native
+    assert (recipe.batch_size, recipe.num_epochs, recipe.lr) == (book.batch_size,
+                                                                  book.num_epochs, book.lr)
+    assert (recipe.momentum, recipe.weight_decay, recipe.augment) == (0.0, 0.0, None)
+    assert recipe.input_size == native.input_size == 28
+    assert recipe.key == key and recipe.network == network.title
+    params = summary(recipe.build(), recipe.input_shape).total_params
+    assert params <= summary(native.build(), native.input_shape).total_params
+    kinds = {r.kind.split()[0] for r in summary(recipe.build(), recipe.input_shape, depth=9).rows}
+    assert ("BatchNorm" in kinds) == (key in ("resnet18", "densenet"))
+
+
+def test_book_recipe_needs_a_native_form():
+    with pytest.raises(ValueError, match="needs a native form"):
+        Network(key="x", title="X", chapter="99", book=LENET.book, book_recipe=lambda: None)

@@ -129,3 +129,20 @@ def test_a_quick_run_cannot_be_saved_as_a_reference(tmp_path, monkeypatch):
 def test_beside_the_book_names_both_runs():
     text = beside_the_book(history_example(), LENET.book_result)
     assert "0.827" in text and "0.120" in text and "lenet.ipynb" in text and "V100" in text
+
+
+def test_beside_the_book_gives_each_run_a_column_named_by_its_form():
+    """Chapters 09-15: the book's run, the native design with the book's recipe, the native
+    form, side by side; each run's epochs in its column, each described under the table."""
+    runs = [history_example(form="book-recipe", test_acc=[0.5], train_loss=[1.0] * 1,
+                            train_acc=[0.4]),
+            history_example(form="native", test_acc=[0.6], num_epochs=2,
+                            train_loss=[1.5, 0.9], train_acc=[0.3, 0.7])]
+    lines = beside_the_book(runs, LENET.book_result).splitlines()
+    assert lines[0].split() == ["book", "book-recipe", "form", "native", "form"]
+    assert lines[2].split() == ["epochs", "10", "1", "2"]
+    assert lines[5].split() == ["test", "acc", "0.827", "0.500", "0.600"]
+    assert any(line.startswith("book-recipe form: 1 epoch(s)") for line in lines)
+    assert any(line.startswith("native form: 2 epoch(s)") for line in lines)
+    with pytest.raises(ValueError, match="at least one run"):
+        beside_the_book([], LENET.book_result)

@@ -9,7 +9,14 @@ import numpy as onp
 import pytest
 from mxnet import npx
 
-from d2lcnn.lessons import LENET, LeNet, evaluate_accuracy, train
+from d2lcnn.lessons import (
+    LENET,
+    LeNet,
+    evaluate_accuracy,
+    evaluate_accuracy_parallel,
+    train,
+    train_parallel,
+)
 from d2lcnn.tools import data
 
 npx.set_np()
@@ -28,8 +35,9 @@ def loaders(num_train=1000, num_test=300, batch_size=100):
 def trained(devices, num_epochs=2, kvstore=None, **kwargs):
     """LeNet (sigmoid, as in the book: no ReLU kinks for rounding to flip) trained from seed 0."""
     net = LeNet()
-    history = train(net, *loaders(**kwargs), num_epochs=num_epochs, lr=0.9, devices=devices,
-                    kvstore=kvstore, seed=0, form=LENET.book, verbose=False)
+    history = train_parallel(net, *loaders(**kwargs), num_epochs=num_epochs, lr=0.9,
+                             devices=devices, kvstore=kvstore, seed=0, form=LENET.book,
+                             verbose=False)
     return net, history
 
 
@@ -79,8 +87,8 @@ def test_evaluate_accuracy_on_several_devices(one_device):
     _, test_iter = loaders(num_test=250)
     net.collect_params().reset_ctx([mx.cpu(0), mx.cpu(1)])
     try:
-        both = evaluate_accuracy(net, test_iter, devices=[mx.cpu(0), mx.cpu(1)])
-        one = evaluate_accuracy(net, test_iter, [mx.cpu(1)])
+        both = evaluate_accuracy_parallel(net, test_iter, [mx.cpu(0), mx.cpu(1)])
+        one = evaluate_accuracy(net, test_iter, mx.cpu(1))
     finally:
         net.collect_params().reset_ctx(mx.cpu(0))
     assert both == pytest.approx(one)
@@ -93,14 +101,27 @@ def test_device_names_are_understood():
 
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
-    [({"device": mx.cpu(0), "devices": [mx.cpu(1)]}, ValueError, "not both"),
-     ({"devices": []}, ValueError, "empty"),
+    [({"devices": []}, ValueError, "empty"),
      ({"devices": [mx.cpu(0), mx.cpu(0)]}, ValueError, "twice"),
-     ({"device": "tpu"}, ValueError, "'tpu' is not a device.*'gpu\\(1\\)'"),
-     ({"kvstore": "nccl-ring"}, ValueError, "not a kvstore type"),
-     ({"kvstore": "dist_sync"}, RuntimeError, "needs a scheduler and servers")],
+     ({"devices": ["tpu"]}, ValueError, "'tpu' is not a device.*'gpu\\(1\\)'"),
+     ({"devices": [mx.cpu(0)], "kvstore": "nccl-ring"}, ValueError, "not a kvstore type"),
+     ({"devices": [mx.cpu(0)], "kvstore": "dist_sync"}, RuntimeError,
+      "needs a scheduler and servers")],
 )
 def test_bad_device_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):
-        train(LeNet(), *loaders(num_train=100, num_test=100), num_epochs=1, lr=0.9,
-              verbose=False, **kwargs)
+        train_parallel(LeNet(), *loaders(num_train=100, num_test=100), num_epochs=1, lr=0.9,
+                       verbose=False, **kwargs)
+
+
+def test_the_parallel_loop_on_one_device_takes_chapter_08s_steps(one_device):
+    """Chapter 16's train_parallel on one device is chapter 08's train, step for step."""
+    net = LeNet()
+    history = train(net, *loaders(), num_epochs=2, lr=0.9, device=mx.cpu(0), seed=0,
+                    form=LENET.book, verbose=False)
+    reference_net, reference = one_device
+    expected = parameters(reference_net)
+    for name, copies in parameters(net).items():
+        onp.testing.assert_array_equal(copies[0], expected[name][0], err_msg=name)
+    assert history.train_loss == reference.train_loss
+    assert history.test_acc == reference.test_acc

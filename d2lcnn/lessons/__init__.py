@@ -16,6 +16,7 @@ Do not edit: change the notebooks, then run ``make lib``.
 - ``normalization``: 13_batch_norm.ipynb
 - ``resnet``: 14_resnet.ipynb
 - ``densenet``: 15_densenet.ipynb
+- ``parallel``: 16_comparison.ipynb
 """
 
 from .activations import (
@@ -101,6 +102,13 @@ from .numpy_layers import (
     require_float64,
     softmax_rows,
 )
+from .parallel import (
+    evaluate_accuracy_parallel,
+    split_batch,
+    train_batch_parallel,
+    train_epoch_parallel,
+    train_parallel,
+)
 from .receptive_fields import (
     C3_CONNECTIONS,
     FieldStep,
@@ -126,7 +134,6 @@ from .training import (
     native_recipe,
     num_correct,
     predict,
-    split_batch,
     train,
     train_batch,
     train_epoch,
@@ -134,7 +141,7 @@ from .training import (
 from .vgg import VGG, VGG11, VGG_CONV_ARCHS, VGG_SPECS, conv_relu, vgg_block
 
 #: The lesson modules, in chapter order.
-MODULES = ('conv_scratch', 'receptive_fields', 'activations', 'numpy_layers', 'lenet', 'training', 'alexnet', 'vgg', 'nin', 'googlenet', 'normalization', 'resnet', 'densenet')
+MODULES = ('conv_scratch', 'receptive_fields', 'activations', 'numpy_layers', 'lenet', 'training', 'alexnet', 'vgg', 'nin', 'googlenet', 'normalization', 'resnet', 'densenet', 'parallel')
 
 __all__ = [
     'ACTIVATIONS',
@@ -209,6 +216,7 @@ __all__ = [
     'elu',
     'elu_grad',
     'evaluate_accuracy',
+    'evaluate_accuracy_parallel',
     'flip_and_crop',
     'gelu',
     'gelu_grad',
@@ -260,7 +268,10 @@ __all__ = [
     'tanh_grad',
     'train',
     'train_batch',
+    'train_batch_parallel',
     'train_epoch',
+    'train_epoch_parallel',
+    'train_parallel',
     'transition_block',
     'vgg_block',
     'window_taps',

@@ -58,6 +58,7 @@ ALEXNET = Network(
     native=Form("native", lambda: AlexNet(ALEXNET_SPECS["native"]), input_size=28,
                 **native_recipe(10, 0.05),
                 about="AlexNet's design adapted to 28×28 images"),
+    book_recipe=lambda: AlexNet(ALEXNET_SPECS["native"]),
     book_result=BookResult(train_loss=0.333, train_acc=0.878, test_acc=0.891,
                            examples_per_sec=3_898,
                            notebook="chapter_convolutional-modern/alexnet.ipynb"))

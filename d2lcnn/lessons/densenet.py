@@ -104,6 +104,7 @@ DENSENET = Network(
     native=Form("native", lambda: DenseNet(DENSENET_SPECS["native"]), input_size=28,
                 **native_recipe(5, 0.1),
                 about="DenseNet's design adapted to 28×28 images"),
+    book_recipe=lambda: DenseNet(DENSENET_SPECS["native"]),
     book_result=BookResult(train_loss=0.145, train_acc=0.946, test_acc=0.858,
                            examples_per_sec=5_373,
                            notebook="chapter_convolutional-modern/densenet.ipynb"))

@@ -129,6 +129,7 @@ GOOGLENET = Network(
                 **native_recipe(8, 0.1),
                 about="GoogLeNet with a small stem, narrower Inception blocks and batch "
                       "normalization, on 28×28 images"),
+    book_recipe=lambda: GoogLeNet({**GOOGLENET_SPECS["native"], "batch_norm": False}),
     book_result=BookResult(train_loss=0.256, train_acc=0.903, test_acc=0.907,
                            examples_per_sec=2_344,
                            notebook="chapter_convolutional-modern/googlenet.ipynb"))

@@ -74,6 +74,7 @@ NIN = Network(
     native=Form("native", lambda: NiN(NIN_SPECS["native"]), input_size=28,
                 **native_recipe(8, 0.1),
                 about="NiN's design adapted to 28×28 images, with batch normalization"),
+    book_recipe=lambda: NiN({**NIN_SPECS["native"], "batch_norm": False}),
     book_result=BookResult(train_loss=0.370, train_acc=0.866, test_acc=0.877,
                            examples_per_sec=2_898,
                            notebook="chapter_convolutional-modern/nin.ipynb"))

@@ -105,6 +105,7 @@ RESNET18 = Network(
     native=Form("native", lambda: ResNet(RESNET_SPECS["native"]), input_size=28,
                 **native_recipe(13, 0.1),
                 about="ResNet-18's design adapted to 28×28 images"),
+    book_recipe=lambda: ResNet(RESNET_SPECS["native"]),
     book_result=BookResult(train_loss=0.013, train_acc=0.996, test_acc=0.924,
                            examples_per_sec=4_565,
                            notebook="chapter_convolutional-modern/resnet.ipynb"))

@@ -28,88 +28,69 @@ class BatchMetrics(nn.HybridBlock):
         return F.np.stack([loss.sum(), num_correct(y_hat, y)])
 
 
-def split_batch(X, y, devices):
-    """The batch (X, y) cut along its first axis into one share per device, copied there. A
-    batch smaller than the number of devices gives fewer shares than devices."""
-    if len(devices) == 1:
-        return [(X.as_in_ctx(devices[0]), y.as_in_ctx(devices[0]))]
-    used = devices[: min(len(devices), y.shape[0])]
-    return list(zip(gluon.utils.split_and_load(X, used, even_split=False),
-                    gluon.utils.split_and_load(y, used, even_split=False)))
-
-
-def evaluate_accuracy(net, data_iter, devices=None):
+def evaluate_accuracy(net, data_iter, device=None):
     """The fraction of the examples of data_iter that net classifies correctly, computed on
-    devices (default: where net's parameters are); the counts stay there until the end."""
-    devices = devices or [first_device(net)]
-    correct, total = [np.zeros((), ctx=d) for d in devices], 0
+    device (default: where net's parameters are); the count stays there until the end."""
+    device = device or first_device(net)
+    correct, total = np.zeros((), ctx=device), 0
     for X, y in data_iter:
-        for k, (X_k, y_k) in enumerate(split_batch(X, y, devices)):
-            correct[k] = correct[k] + num_correct(net(X_k), y_k)
+        correct = correct + num_correct(net(X.as_in_ctx(device)), y.as_in_ctx(device))
         total += y.shape[0]
     if total == 0:
         raise ValueError("the data iterator yielded no examples")
-    return sum(float(c) for c in correct) / total
+    return float(correct) / total
 
 
-def train_batch(net, X, y, loss, trainer, devices):
-    """One step of minibatch SGD on (X, y), shared between devices: forward, loss, backward on
-    each share, then one update with the gradients summed. Returns (y_hat, y, loss) per share."""
-    shares = split_batch(X, y, devices)
-    # A device left without a share still computes a gradient, of zero, so that every device
-    # has a fresh one to add (sliced outside autograd.record(), which cannot record it).
-    idle = [(X[:1].as_in_ctx(d), y[:1].as_in_ctx(d)) for d in devices[len(shares):]]
+def train_batch(net, X, y, loss, trainer, device):
+    """One step of minibatch SGD on the batch (X, y) on device: forward, loss, backward,
+    update. Returns the scores y_hat (batch, classes), the labels y and the losses (batch,)."""
+    X, y = X.as_in_ctx(device), y.as_in_ctx(device)
     with autograd.record():
-        outputs = [(net(X_k), y_k) for X_k, y_k in shares]
-        losses = [loss(y_hat, y_k) for y_hat, y_k in outputs]
-        zeros = [loss(net(X_k), y_k) * 0 for X_k, y_k in idle]
-    for ell in losses + zeros:
-        ell.backward()
-    trainer.step(y.shape[0])
-    return [(y_hat, y_k, ell) for (y_hat, y_k), ell in zip(outputs, losses)]
+        y_hat = net(X)
+        ell = loss(y_hat, y)
+    ell.backward()
+    trainer.step(X.shape[0])
+    return y_hat, y, ell
 
 
-def train_epoch(net, train_iter, loss, trainer, devices, lr, epoch, run):
+def train_epoch(net, train_iter, loss, trainer, device, lr, epoch, run):
     """One pass over train_iter; returns the mean loss and the accuracy on its batches.
     lr: a number, or a schedule, a function of the fractional epoch (chapter 09)."""
     batch_metrics = BatchMetrics()
     batch_metrics.hybridize()
-    metrics = [np.zeros(2, ctx=d) for d in devices]  # per device: [sum of losses, number correct]
+    metrics = np.zeros(2, ctx=device)  # [sum of losses, number correct]
     for i, (X, y) in enumerate(train_iter):
         if callable(lr):
             trainer.set_learning_rate(lr(epoch + i / len(train_iter)))
-        for k, (y_hat, y_k, ell) in enumerate(train_batch(net, X, y, loss, trainer, devices)):
-            metrics[k] = metrics[k] + batch_metrics(y_hat, y_k, ell)
+        metrics = metrics + batch_metrics(*train_batch(net, X, y, loss, trainer, device))
         run.after_batch(y.shape[0], metrics)
     loss_sum, correct = run.totals(metrics)  # the one wait for the device in the epoch
     return loss_sum / run.examples_this_epoch, correct / run.examples_this_epoch
 
 
 def train(net, train_iter, test_iter, num_epochs, lr, device=None, *, momentum=0.0,
-          weight_decay=0.0, form=None, seed=None, devices=None, kvstore=None,
-          checkpoint_dir=None, resume=False, verbose=True):
-    """Train net with minibatch SGD on the softmax cross-entropy loss (d2l's train_ch6) and
-    return the run's History. device: where to train (default try_gpu()), or devices: several,
-    each taking a share of every batch. momentum, weight_decay: of SGD (0 in the book). form: the
-    network's Form being trained, named in the report. seed: seed the random generators first.
-    checkpoint_dir, resume: save every epoch there; continue after its last complete epoch."""
-    run = TrainingRun(net, train_iter, test_iter, num_epochs, lr, device=device, devices=devices,
-                      kvstore=kvstore, momentum=momentum, weight_decay=weight_decay, form=form,
+          weight_decay=0.0, form=None, seed=None, checkpoint_dir=None, resume=False,
+          verbose=True):
+    """Train net with minibatch SGD on the softmax cross-entropy loss (d2l's train_ch6) on one
+    device (default try_gpu()) and return the run's History. momentum, weight_decay: of SGD (0
+    in the book). form: the network's Form being trained, named in the report. seed: seed the
+    random generators first. checkpoint_dir, resume: save every epoch there; continue after
+    its last complete epoch."""
+    run = TrainingRun(net, train_iter, test_iter, num_epochs, lr, device=device,
+                      momentum=momentum, weight_decay=weight_decay, form=form,
                       checkpoint_dir=checkpoint_dir, resume=resume, seed=seed, verbose=verbose)
-    net.initialize(init.Xavier(), ctx=run.devices, force_reinit=True)
+    net.initialize(init.Xavier(), ctx=run.device, force_reinit=True)
     net.hybridize(static_alloc=True, static_shape=True)
     run.check_outputs(net)
     loss = gluon.loss.SoftmaxCrossEntropyLoss()
-    # (rescale_grad: on several machines, each worker's step covers its share of the batch.)
-    trainer = gluon.Trainer(net.collect_params(), "sgd",
-                            {"learning_rate": run.initial_lr, "momentum": momentum,
-                             "wd": weight_decay, "rescale_grad": 1 / run.num_workers},
-                            kvstore=run.kvstore, update_on_kvstore=run.update_on_kvstore)
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": run.initial_lr,
+                                                           "momentum": momentum,
+                                                           "wd": weight_decay})
     run.resume(net, trainer)
     for epoch in run.epochs():
-        train_loss, train_acc = train_epoch(net, run.train_iter, loss, trainer, run.devices, lr,
+        train_loss, train_acc = train_epoch(net, run.train_iter, loss, trainer, run.device, lr,
                                             epoch, run)
-        test_acc = evaluate_accuracy(net, test_iter, run.devices)
+        test_acc = evaluate_accuracy(net, test_iter, run.device)
         run.end_epoch(net, trainer, train_loss, train_acc, test_acc)
     return run.finish()
 
@@ -167,4 +148,4 @@ def native_recipe(num_epochs, peak_lr):
                 momentum=0.9, weight_decay=5e-4, augment=flip_and_crop)
 
 
-__all__ = ['num_correct', 'BatchMetrics', 'split_batch', 'evaluate_accuracy', 'train_batch', 'train_epoch', 'train', 'predict', 'CosineSchedule', 'flip_and_crop', 'native_recipe']
+__all__ = ['num_correct', 'BatchMetrics', 'evaluate_accuracy', 'train_batch', 'train_epoch', 'train', 'predict', 'CosineSchedule', 'flip_and_crop', 'native_recipe']

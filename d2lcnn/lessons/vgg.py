@@ -96,6 +96,7 @@ VGG11 = Network(
                 **native_recipe(12, 0.1),
                 about="VGG-11's convolutions with batch normalization on 28×28 images padded to "
                       "32×32, small dense layers"),
+    book_recipe=lambda: VGG({**VGG_SPECS["native"], "batch_norm": False}),
     book_result=BookResult(train_loss=0.176, train_acc=0.936, test_acc=0.923,
                            examples_per_sec=2_463,
                            notebook="chapter_convolutional-modern/vgg.ipynb"))

@@ -6,13 +6,13 @@ process, told apart by environment variables that each reads when MXNet is impor
 - one **scheduler** (``DMLC_ROLE=scheduler``): it listens on ``DMLC_PS_ROOT_URI:DMLC_PS_ROOT_PORT``,
   every other process registers with it and learns the others' addresses from it;
 - **servers** (``DMLC_ROLE=server``): each holds a slice of the parameters; with ``dist_sync`` it
-  waits for every worker's gradient of a step, adds them up and runs the optimiser's update;
+  waits for every worker's gradient of a step and adds them up;
 - **workers** (``DMLC_ROLE=worker``): each runs the training script on its shard of every batch,
-  pushes its gradients to the servers and pulls the updated parameters back.
+  pushes its gradients to the servers, pulls their sum back and applies the same SGD step.
 
 All of them also need ``DMLC_NUM_SERVER`` and ``DMLC_NUM_WORKER``. ``import mxnet`` is all a
 scheduler or server runs: MXNet sees the role at import, serves until the workers are done, and
-exits. The workers run the script; chapter 08's ``train(..., kvstore="dist_sync")`` then trains
+exits. The workers run the script; chapter 16's ``train_parallel(..., kvstore="dist_sync")`` trains
 with a global batch of ``batch_size`` examples, ``batch_size / workers`` on each worker.
 
 One machine, for learning (scheduler on 127.0.0.1 and a free port, everything started here)::

@@ -9,7 +9,8 @@
 - :mod:`~d2lcnn.tools.blocks` — the tree of blocks of a network, feature maps, learned kernels;
 - :mod:`~d2lcnn.tools.history` — what a training run did, saved and compared with the book;
 - :mod:`~d2lcnn.tools.checkpoints` — saving and resuming a training run safely;
-- :mod:`~d2lcnn.tools.networks` — each network's identity: name, chapter, book and native forms;
+- :mod:`~d2lcnn.tools.networks` — each network's identity: name, chapter, its forms (book, native,
+  book-recipe);
 - :mod:`~d2lcnn.tools.comparison` — all networks side by side (chapter 16);
 - :mod:`~d2lcnn.tools.arrays`, :mod:`~d2lcnn.tools.tables` — small conversions, text tables.
 

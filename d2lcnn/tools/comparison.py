@@ -22,7 +22,7 @@ from pathlib import Path
 from .. import config
 from ..machine.cpu_isa import isa_named_in
 from .history import History, ResultsError, load_results
-from .networks import BOOK_SOURCE, Form, Network, all_networks
+from .networks import BOOK_RECIPE, BOOK_SOURCE, Form, Network, all_networks
 from .tables import format_table
 
 __all__ = ["Comparison", "Row", "compare", "cost_of", "plot_comparison"]
@@ -105,6 +105,33 @@ class Comparison:
             footer.append("quick-mode runs (not compared: one epoch on a small subset): "
                           + ", ".join(f"{r.network.title} {r.form.name}" for r in self.quick))
         return format_table(header, body, "llrrrlrrrrrl", footer=footer)
+
+    def recipe_table(self, source: str = "reference") -> str:
+        """Design against recipe, one row per network with a run of its book-recipe form (from
+        ``source``): the test accuracy of the book's run (book form, book recipe), of the native
+        architecture with the book's recipe, and of the native form (native recipe); then what
+        the adapted design reached against the book under the same recipe, and what the native
+        recipe added to the same design."""
+        runs = {(r.network.key, r.form.name): r for r in self.measured(source)}
+        body = []
+        for network in dict.fromkeys(r.network for r in self.rows):
+            recipe, native = runs.get((network.key, BOOK_RECIPE)), runs.get((network.key, "native"))
+            book = network.book_result
+            if recipe is None or native is None or book is None:
+                continue
+            body.append([network.title, f"{book.test_acc:.3f}", f"{recipe.test_acc:.3f}",
+                         f"{native.test_acc:.3f}", f"{recipe.test_acc - book.test_acc:+.3f}",
+                         f"{native.test_acc - recipe.test_acc:+.3f}",
+                         f"{recipe.history.epochs_done} / {native.history.epochs_done}"])
+        header = ["network", "book run", "book recipe", "native form", "design vs book",
+                  "recipe adds", "epochs"]
+        footer = ["test accuracy. book run: the book form (its input size) with the book's "
+                  "recipe; book recipe: the native architecture (28×28, no borrowed batch norm) "
+                  "with the book's recipe; native form: the native architecture with the native "
+                  "recipe. epochs: of the book-recipe and the native run."]
+        if not body:
+            footer.append(f"no {source} run of a book-recipe form yet")
+        return format_table(header, body, footer=footer)
 
     def __str__(self) -> str:
         return self.table()
@@ -197,18 +224,23 @@ def _short(title: str) -> str:
     return title.replace("(from scratch)", "(scratch)").replace("(nn.BatchNorm)", "(Gluon)")
 
 
-def plot_comparison(comparison: Comparison, figsize: tuple[float, float] = (12.5, 4.4)):
+def plot_comparison(comparison: Comparison, figsize: tuple[float, float] = (12.5, 5.2)):
     """Two panels. Left: test accuracy against multiply-adds per example (log scale), one point
-    per run: filled for the runs here (circles the reference runs, squares the reader's), hollow
-    for the book's runs at the book form's cost. Right: training examples per second of each run
-    here beside the book's on its V100. Returns the axes."""
+    per run: filled for the runs here (circles the reference runs, triangles the native
+    architecture trained with the book's recipe, joined by a dotted line to the same source's
+    native run, squares the reader's), hollow for the book's runs at the book form's cost; the
+    points are named, except the triangles, which their line names. Right: training examples
+    per second of each run here beside the book's on its V100. Returns the axes."""
     import matplotlib.pyplot as plt
 
     fig, (ax_acc, ax_speed) = plt.subplots(1, 2, figsize=figsize)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     keys = list(dict.fromkeys(r.network.key for r in comparison.rows))
     color = {key: colors[i % len(colors)] for i, key in enumerate(keys)}
-    points = []  # (multiply-adds, accuracy, network, colour): each point is named beside it
+    # (multiply-adds, accuracy, name or None, colour): named beside it, or only kept clear of
+    points = []
+    native = {(r.network.key, r.source): r for r in comparison.rows
+              if r.form.name == "native" and r.test_acc is not None}
     for r in comparison.rows:
         c = color[r.network.key]
         book = r.network.book_result
@@ -216,11 +248,17 @@ def plot_comparison(comparison: Comparison, figsize: tuple[float, float] = (12.5
             ax_acc.scatter(r.macs, book.test_acc, facecolors="none", edgecolors=c, s=70,
                            zorder=2)
             points.append((r.macs, book.test_acc, _short(r.network.title), c))
-        if r.test_acc is not None:
-            ax_acc.scatter(r.macs, r.test_acc, color=c, zorder=3,
-                           marker="s" if r.source == "yours" else "o",
-                           label=f"{_short(r.network.title)}, {r.form.name}")
-            points.append((r.macs, r.test_acc, _short(r.network.title), c))
+        if r.test_acc is None:
+            continue
+        recipe = r.form.name == BOOK_RECIPE
+        ax_acc.scatter(r.macs, r.test_acc, color=c, zorder=3,
+                       marker="s" if r.source == "yours" else "^" if recipe else "o",
+                       label=f"{_short(r.network.title)}, {r.form.name}")
+        partner = native.get((r.network.key, r.source)) if recipe else None
+        if partner is not None:
+            ax_acc.plot([r.macs, partner.macs], [r.test_acc, partner.test_acc], ":", color=c,
+                        lw=1, zorder=1)
+        points.append((r.macs, r.test_acc, None if partner else _short(r.network.title), c))
 
     def name_the_points(fontsize: float = 6.5) -> None:
         """Write each network's name beside its point: to the right, else to the left, on the
@@ -240,6 +278,8 @@ def plot_comparison(comparison: Comparison, figsize: tuple[float, float] = (12.5
 
         for (x, y, name, colour), (px, py) in sorted(zip(points, centres, strict=True),
                                                      key=lambda p: (-p[0][1], p[0][0])):
+            if name is None:
+                continue
             width = 0.62 * fontsize * pt * len(name)
             spots = [(left, py + k * height) for k in (0, -1, 1, -2, 2, -3, 3, -4, 4)
                      for left in (px + 6 * pt, px - 6 * pt - width)]
@@ -253,7 +293,8 @@ def plot_comparison(comparison: Comparison, figsize: tuple[float, float] = (12.5
     ax_acc.set_xscale("log")
     ax_acc.set_xlabel("multiply-adds per example")
     ax_acc.set_ylabel("test accuracy")
-    ax_acc.set_title("accuracy vs cost (● reference run, ■ yours, ○ the book's)", fontsize=9)
+    ax_acc.set_title("accuracy vs cost (● reference run, ▲ native design with the book's recipe,\n"
+                     "■ yours, ○ the book's run)", fontsize=9)
     ax_acc.grid(True, alpha=0.3)
     ax_acc.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3,
                   frameon=False)

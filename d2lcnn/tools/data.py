@@ -1121,7 +1121,7 @@ def load_fashion_mnist(
     batch_size: int,
     resize: int | Sequence[int] | None = None,
     *,
-    quick: bool = False,
+    quick: bool | None = None,
     augment=None,
     root: str | os.PathLike | None = None,
     device=None,
@@ -1136,7 +1136,8 @@ def load_fashion_mnist(
     reshuffled every epoch and, with ``augment`` (a function of a uint8 batch of images and a
     random generator, see :class:`ArrayLoader`), varied. ``quick``: keep a fixed subset of the real
     data (:data:`~d2lcnn.config.QUICK_TRAIN_EXAMPLES` and ``QUICK_TEST_EXAMPLES``) and say so; the
-    loaders then report ``quick`` so that training runs one epoch.
+    loaders then report ``quick`` so that training runs one epoch. None (the default) reads
+    :func:`~d2lcnn.config.quick_mode`.
 
     Every argument is checked before any file is read (see :class:`ArrayLoader`), and the files
     are identified by their content (see :func:`load_arrays`).
@@ -1144,6 +1145,7 @@ def load_fashion_mnist(
     check_positive_int(batch_size, "batch_size", example=256)
     _check_resize(resize)
     _check_resize_method(resize_method)
+    quick = config.quick_mode() if quick is None else quick
     _check_flag(quick, "quick")
     _check_seed(seed)
     _check_augment(augment)

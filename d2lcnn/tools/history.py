@@ -113,7 +113,8 @@ class History:
         return f"{self.network}{form}, on {self.device}"
 
     def describe_run(self) -> str:
-        """What ran: form and why, data, optimiser; one or two lines."""
+        """What runs: network, form, device, data, optimiser, in one line (why that form ran is
+        the form's own report, printed with it)."""
         side = "×".join(map(str, self.input_shape))
         optimiser = f"SGD, lr {self.lr}"
         if self.momentum:
@@ -122,11 +123,8 @@ class History:
             optimiser += f", weight decay {self.weight_decay:g}"
         data = ("quick mode: a subset of " if self.quick else "") + (
             f"{self.num_train:,} training and {self.num_test:,} test images of {side}")
-        lines = [f"{self.title()}: {self.num_epochs} epoch(s) on {data}; batch {self.batch_size}, "
-                 f"{optimiser}"]
-        if self.form_reason:
-            lines.append(f"form: {self.form_reason}")
-        return "\n".join(lines)
+        return (f"{self.title()}: {self.num_epochs} epoch(s) on {data}; batch {self.batch_size}, "
+                f"{optimiser}")
 
     def summary(self) -> str:
         """The closing report: form, device, epochs, examples seen, final loss/accuracies, speed."""
@@ -352,18 +350,22 @@ def load_results(folder: str | os.PathLike) -> dict[tuple[str, str, bool], Histo
     return found
 
 
-def beside_the_book(history: History, book) -> str:
-    """A run's final training loss, training and test accuracy and examples/s beside the book's
-    (``book``: a :class:`~d2lcnn.tools.networks.BookResult`), with what each run was."""
-    rows = [
-        ["train loss", f"{book.train_loss:.3f}", f"{history.train_loss[-1]:.3f}"],
-        ["train acc", f"{book.train_acc:.3f}", f"{history.train_acc[-1]:.3f}"],
-        ["test acc", f"{book.test_acc:.3f}", f"{history.test_acc[-1]:.3f}"],
-        ["examples/s", f"{book.examples_per_sec:,.0f}", f"{history.overall_examples_per_sec:,.0f}"],
-    ]
-    form = f", {history.form} form" if history.form else ""
-    footer = [f"book: its {book.notebook}, 10 epochs × 60,000 examples on a {book.device}",
-              f"here: {history.epochs_done} epoch(s) × {history.num_train:,} examples of "
-              f"{'×'.join(map(str, history.input_shape))}{form}, on {history.device}"
-              + (" (quick mode)" if history.quick else "")]
-    return format_table(["", "book", "here"], rows, footer=footer)
+def beside_the_book(runs: History | list[History], book) -> str:
+    """One run's (or several runs') epochs, final training loss, training and test accuracy
+    and examples/s beside the book's (``book``: a :class:`~d2lcnn.tools.networks.BookResult`),
+    one column per run named by its form, with what each run was under the table."""
+    runs = [runs] if isinstance(runs, History) else list(runs)
+    if not runs:
+        raise ValueError("beside_the_book needs at least one run")
+    rows = [["epochs", "10", *(f"{h.epochs_done}" for h in runs)],
+            ["train loss", f"{book.train_loss:.3f}", *(f"{h.train_loss[-1]:.3f}" for h in runs)],
+            ["train acc", f"{book.train_acc:.3f}", *(f"{h.train_acc[-1]:.3f}" for h in runs)],
+            ["test acc", f"{book.test_acc:.3f}", *(f"{h.test_acc[-1]:.3f}" for h in runs)],
+            ["examples/s", f"{book.examples_per_sec:,.0f}",
+             *(f"{h.overall_examples_per_sec:,.0f}" for h in runs)]]
+    names = [f"{h.form} form" if h.form else "here" for h in runs]
+    footer = [f"book: its {book.notebook}, 10 epochs × 60,000 examples on a {book.device}"]
+    footer += [f"{name}: {h.epochs_done} epoch(s) × {h.num_train:,} examples of "
+               f"{'×'.join(map(str, h.input_shape))}, on {h.device}"
+               + (" (quick mode)" if h.quick else "") for name, h in zip(names, runs, strict=True)]
+    return format_table(["", "book", *names], rows, footer=footer)

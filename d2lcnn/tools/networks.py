@@ -6,6 +6,10 @@ the network (``ALEXNET = Network(...)  #@save``):
 - the **book** form: the book's architecture and hyperparameters (AlexNet at 224×224, 10 epochs…);
 - the **native** form, where there is one: the same design adapted to Fashion-MNIST's own 28×28
   images, so that a CPU trains it on all the data in minutes;
+- the **book-recipe** form, where the chapter gives one (``book_recipe=``): the native
+  architecture (without batch normalization it only borrowed) trained exactly as the book form
+  is, plain SGD with the book's batch, learning rate and epochs on unvaried images, so that a
+  chapter can tell what the adapted design earns from what the native recipe adds;
 - :class:`BookResult`: what the book's own run reached, as its public notebook shows it.
 
 :func:`choose_form` picks the form to train: the book's on a GPU, the native one on a CPU, unless
@@ -20,7 +24,10 @@ from dataclasses import dataclass, field, replace
 
 from .. import config
 
-__all__ = ["BOOK_SOURCE", "BookResult", "Form", "Network", "all_networks", "choose_form"]
+__all__ = ["BOOK_RECIPE", "BOOK_SOURCE", "BookResult", "Form", "Network", "all_networks", "choose_form"]
+
+#: The name of the form that trains the native architecture with the book's recipe.
+BOOK_RECIPE = "book-recipe"
 
 #: Where the book's published numbers come from.
 BOOK_SOURCE = (
@@ -81,9 +88,10 @@ class Form:
         """The side to resize Fashion-MNIST's 28×28 images to, or None to keep them."""
         return None if self.input_size == 28 else self.input_size
 
-    def load_data(self, quick: bool = False, **kwargs):
+    def load_data(self, quick: bool | None = None, **kwargs):
         """Fashion-MNIST as this form trains on it: (train_iter, test_iter) at ``input_size``,
-        batches of ``batch_size``, training images varied by ``augment``. ``kwargs`` go to
+        batches of ``batch_size``, training images varied by ``augment``; ``quick`` None reads
+        :func:`~d2lcnn.config.quick_mode`. ``kwargs`` go to
         :func:`~d2lcnn.tools.data.load_fashion_mnist` (``device``, ``seed`` …)."""
         from .data import load_fashion_mnist
 
@@ -119,7 +127,9 @@ def _name(function) -> str:
 @dataclass(frozen=True)
 class Network:
     """A network of the series: results ``key`` (e.g. "alexnet"), display ``title``, the
-    ``chapter`` that teaches it, its forms and the book's result."""
+    ``chapter`` that teaches it, its forms and the book's result. ``book_recipe``: a function
+    that builds the native architecture for training with the book form's recipe; it makes the
+    form "book-recipe" (a like-for-like comparison with the book's run)."""
 
     key: str
     title: str
@@ -127,11 +137,15 @@ class Network:
     book: Form
     native: Form | None = None
     book_result: BookResult | None = None
+    book_recipe: Callable | None = field(default=None, repr=False, compare=False)
     forms: dict[str, Form] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self.book_recipe is not None and self.native is None:
+            raise ValueError(f"{self.title}: book_recipe= trains the native architecture with the "
+                             "book's recipe, so it needs a native form")
         forms = {}
-        for form in (self.book, self.native):
+        for form in (self.book, self.native, self._book_recipe_form()):
             if form is not None:
                 forms[form.name] = replace(form, network=self.title, key=self.key)
         object.__setattr__(self, "forms", forms)
@@ -139,8 +153,17 @@ class Network:
         if self.native is not None:
             object.__setattr__(self, "native", forms["native"])
 
+    def _book_recipe_form(self) -> Form | None:
+        """The book form's recipe (batch, epochs, learning rate, plain SGD, no augmentation)
+        applied to the native architecture that ``book_recipe`` builds, at the native size."""
+        if self.book_recipe is None:
+            return None
+        return replace(self.book, name=BOOK_RECIPE, build=self.book_recipe,
+                       input_size=self.native.input_size,
+                       about="the native architecture trained with the book form's recipe")
+
     def form(self, name: str) -> Form:
-        """The form called ``name`` ("book" or "native")."""
+        """The form called ``name`` ("book", "native" or "book-recipe")."""
         if name not in self.forms:
             raise ValueError(f"{self.title} has no {name!r} form; it has "
                              f"{' and '.join(repr(f) for f in self.forms)}")

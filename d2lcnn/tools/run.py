@@ -90,7 +90,7 @@ def _devices(device, devices) -> list[mx.Context]:
         devices = [devices]
     if not isinstance(devices, Iterable):
         raise TypeError(f"devices= must be a list of devices, got {devices!r}: pass e.g. "
-                        "devices=try_all_gpus(), or device= for one")
+                        "devices=try_all_gpus(), or [mx.cpu()] for one")
     devices = [as_device(d) for d in devices]
     if not devices:
         raise ValueError("devices= is empty: pass at least one, e.g. devices=try_all_gpus()")
@@ -98,6 +98,11 @@ def _devices(device, devices) -> list[mx.Context]:
         raise ValueError(f"devices= lists a device twice: {describe(devices)}: list each "
                          "device once")
     return devices
+
+
+def _per_device(metrics) -> list:
+    """The running metrics as a list with one array per device."""
+    return list(metrics) if isinstance(metrics, list | tuple) else [metrics]
 
 
 def _no_examples(name: str) -> str:
@@ -292,6 +297,11 @@ class TrainingRun:
         return False
 
     @property
+    def device(self) -> mx.Context:
+        """The device of a one-device run (chapter 08's ``train``); the first of several."""
+        return self.devices[0]
+
+    @property
     def initial_lr(self) -> float:
         return float(self.lr(0.0)) if callable(self.lr) else float(self.lr)
 
@@ -420,13 +430,14 @@ class TrainingRun:
             self.close()
             raise
 
-    def after_batch(self, num_examples: int, metrics: list) -> None:
+    def after_batch(self, num_examples: int, metrics) -> None:
         """After each training step: stay at most :data:`MAX_BATCHES_AHEAD` batches ahead of
         the device, move the progress line, and add a point to the live plot now and then.
-        ``metrics``: the running [sum of losses, number correct] arrays, one per device."""
+        ``metrics``: the running [sum of losses, number correct] array (2,), or a list of them,
+        one per device."""
         self._seen += num_examples
         self._batches += 1
-        self._pending.append(list(metrics))
+        self._pending.append(_per_device(metrics))
         if len(self._pending) > MAX_BATCHES_AHEAD:
             for array in self._pending.popleft():
                 array.wait_to_read()
@@ -440,9 +451,10 @@ class TrainingRun:
             self.plot.add(epoch, train_loss=loss_sum / self._seen, train_acc=correct / self._seen)
 
     @staticmethod
-    def totals(metrics: list) -> tuple[float, float]:
-        """(sum of losses, number correct) over the devices' running [loss sum, correct]."""
-        total = sum(m.asnumpy().astype("float64") for m in metrics)
+    def totals(metrics) -> tuple[float, float]:
+        """(sum of losses, number correct) from the running [loss sum, correct] array, or summed
+        over a list of them, one per device."""
+        total = sum(m.asnumpy().astype("float64") for m in _per_device(metrics))
         return float(total[0]), float(total[1])
 
     @property
