@@ -252,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         if isa != "best":
             onednn_isa(cap=isa)  # a name oneDNN does not know: a clear error, before any run
     seeds = [int(s) for s in args.seeds.split(",")]
+    command = "python -m benchmarks.native " + " ".join(argv if argv is not None else sys.argv[1:])
+    how = fresh_how(isas, command.strip())
     keys = args.networks or [k for k, n in all_networks().items() if n.native is not None]
     unknown = sorted(set(keys) - set(all_networks()))
     if unknown:
@@ -264,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
             for seed in seeds:
                 print(f"{key}, {isa}, seed {seed}: training the native form on all of "
                       "Fashion-MNIST …", flush=True)
-                row = run_child(key, isa, seed)
+                row = {**run_child(key, isa, seed), "how": how}
                 previous[(key, row["isa"], seed)] = row
                 print(f"  {row['cpu']}: {row['minutes']:.1f} min, test acc {row['test_acc']:.3f} "
                       f"(book {row['book_test_acc']:.3f}), {row['examples_per_sec']:,.0f} "
@@ -272,11 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     order = list(all_networks())
     rows = sorted(previous.values(), key=lambda r: (order.index(r["key"]), -_isa_rank(r["isa"]),
                                                     r["seed"]))
-    saved = [r for r in rows if r.get("source") == "saved"]
-    command = "python -m benchmarks.native " + " ".join(argv if argv is not None else sys.argv[1:])
-    fresh = fresh_how(isas, command.strip())
-    write_results(rows, how=fresh if not saved else
-                  f"{saved_how(saved[0]['folder'])} The runs of other seeds: {fresh}")
+    write_results(rows, how=how_of(rows))
     print(f"wrote {RESULTS_JSON.name} and the native-forms section of {RESULTS_MD.name}")
     return 0
 
@@ -288,6 +286,18 @@ def saved_how(folder) -> str:
             "60,000 training images, all 10,000 tested after every epoch), under the instruction "
             "set each recorded. Wall time: the run as the training loop measured it, every "
             "epoch's test included.")
+
+
+def how_of(rows: list[dict]) -> str:
+    """Where the rows come from, for results.md: the folder of the saved runs, then each
+    command that trained the others (rows from before commands were recorded: the default's)."""
+    saved = [r for r in rows if r.get("source") == "saved"]
+    fresh = dict.fromkeys(r.get("how") or fresh_how(list(DEFAULT_ISAS)) for r in rows
+                          if r.get("source") != "saved")
+    parts = ([saved_how(saved[0]["folder"])] if saved else []) + list(fresh)
+    if saved and fresh:
+        parts[1] = "The other rows: " + parts[1]
+    return " ".join(parts)
 
 
 def tabulate_saved(folder: Path, networks: dict) -> int:

@@ -87,3 +87,8 @@ def test_native_results_say_how_each_row_was_measured():
     assert "best instruction set" not in seeds
     assert "--from-results notebooks/results/reference" in native.saved_how(
         "notebooks/results/reference")
+    folder = "notebooks/results/reference"
+    rows = [{"source": "saved", "folder": folder}, {"how": both}, {"how": seeds}, {"how": seeds}]
+    text = native.how_of(rows)
+    assert text.startswith(native.saved_how(folder))
+    assert f"The other rows: {both} {seeds}" in text and text.count(seeds) == 1
