@@ -18,6 +18,7 @@ from d2lcnn.lessons import (
     train_parallel,
 )
 from d2lcnn.tools import data
+from d2lcnn.tools.run import TrainingRun
 
 npx.set_np()
 
@@ -112,6 +113,13 @@ def test_bad_device_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):
         train_parallel(LeNet(), *loaders(num_train=100, num_test=100), num_epochs=1, lr=0.9,
                        verbose=False, **kwargs)
+
+
+def test_a_run_takes_one_device_or_several_not_both():
+    """TrainingRun, under both loops: device= (chapter 08's train) or devices= (train_parallel)."""
+    with pytest.raises(ValueError, match="not both"):
+        TrainingRun(LeNet(), *loaders(num_train=100, num_test=100), 1, 0.9, device=mx.cpu(0),
+                    devices=[mx.cpu(1)], verbose=False)
 
 
 def test_the_parallel_loop_on_one_device_takes_chapter_08s_steps(one_device):
